@@ -1,0 +1,78 @@
+//! The starter's approach, kept here so the bench can compare against it after
+//! you have changed `src/`. It issues the same statements as the starter did:
+//! one for the customers, one per customer for their orders, one per order for
+//! its items.
+
+use ch02_measure::{CustomerReport, LineItem, OrderSummary, money::format_cents};
+use rusqlite::Connection;
+
+pub fn customer_report(conn: &Connection) -> Vec<CustomerReport> {
+    let customers: Vec<(i64, String)> = query(
+        conn,
+        "SELECT id, name FROM customers ORDER BY name, id",
+        0,
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    );
+    customers
+        .into_iter()
+        .map(|(customer_id, name)| {
+            let sql = "SELECT id, placed_at FROM orders WHERE customer_id = ?1 \
+                       ORDER BY placed_at DESC, id DESC";
+            let orders: Vec<OrderSummary> = query(conn, sql, customer_id, |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .into_iter()
+            .map(|(order_id, placed_at)| {
+                let sql = "SELECT sku, quantity, unit_price_cents FROM order_items \
+                               WHERE order_id = ?1 ORDER BY id";
+                let items: Vec<LineItem> = query(conn, sql, order_id, |r| {
+                    Ok(LineItem {
+                        sku: r.get(0)?,
+                        quantity: r.get(1)?,
+                        unit_price_cents: r.get(2)?,
+                    })
+                });
+                let total_cents =
+                    items.iter().map(|i| i.quantity * i.unit_price_cents).sum();
+                OrderSummary {
+                    order_id,
+                    placed_at,
+                    total_cents,
+                    items,
+                }
+            })
+            .collect();
+            let lifetime = format_cents(orders.iter().map(|o| o.total_cents).sum());
+            CustomerReport {
+                customer_id,
+                name,
+                lifetime,
+                orders,
+            }
+        })
+        .collect()
+}
+
+fn query<T>(
+    conn: &Connection,
+    sql: &str,
+    key: i64,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Vec<T> {
+    let mut stmt = conn.prepare_cached(sql).unwrap();
+    let rows = if sql.contains("?1") {
+        stmt.query_map([key], row)
+    } else {
+        stmt.query_map([], row)
+    };
+    rows.unwrap().map(Result::unwrap).collect()
+}
+
+pub fn first_seen_unique<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
+    let mut seen: Vec<T> = Vec::new();
+    items
+        .iter()
+        .filter(|i| !seen.contains(i))
+        .for_each(|i| seen.push(i.clone()));
+    seen
+}

@@ -1,0 +1,16 @@
+//! Tools the checks and benches of several chapters share.
+//!
+//! Only what more than one chapter needs lives here; everything about one habit
+//! stays in that chapter's crate. The learner's code never depends on this crate:
+//! it is a dev-dependency of the exercises, used by their checks and benches.
+//!
+//! - [`db`]: a SQLite connection that counts the statements it runs and can
+//!   pretend to be across a network, adding a fixed round trip to each one.
+//! - [`rng`]: a tiny seeded random generator whose sequence never changes, so
+//!   seeded data is the same on every machine and every version of this course.
+//! - [`shop`]: seeded customers, orders and line items, with the awkward cases
+//!   (customers without orders, orders without items, ties) built in.
+
+pub mod db;
+pub mod rng;
+pub mod shop;

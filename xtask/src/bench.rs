@@ -1,0 +1,147 @@
+//! The bench gate: the learner's code against the starter's, in one run.
+//!
+//! A timing never gates on its own (machines differ by more than any honest
+//! margin). What gates is a ratio: the bench measures the starter's approach
+//! (frozen in the bench file) and the learner's code in the same process, one
+//! after the other, and the learner's must be `min_ratio` times faster. The
+//! solution beats each gate by at least 3×, which `verify` shows every run.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::cargo::{self, Build, Targets};
+use crate::chapter::{BenchGate, Chapter};
+use crate::checks::Subject;
+use crate::process::Cmd;
+use crate::workspace::Workspace;
+use crate::ui;
+
+/// criterion flags for a quick but steady measurement.
+const QUICK: [&str; 5] = ["--warm-up-time", "0.5", "--measurement-time", "1", "--noplot"];
+
+#[derive(Debug)]
+pub struct GateResult {
+    pub baseline_ns: f64,
+    pub candidate_ns: f64,
+    pub ratio: f64,
+    pub passed: bool,
+}
+
+/// Runs the gate's criterion group quickly. `Err(sentence)` when the bench could
+/// not produce a measurement (it did not compile, or panicked).
+pub fn quick(
+    ws: &Workspace,
+    chapter: &Chapter,
+    gate: &BenchGate,
+    subject: &Subject,
+    criterion_home: &Path,
+    echo: bool,
+) -> Result<Result<GateResult, String>> {
+    if echo {
+        println!("\nQuick bench: {} against {}, same run.", gate.candidate, gate.baseline);
+    }
+    let exe = match cargo::build(ws, &subject.as_crate(), Targets::Bench(&gate.target), echo)? {
+        Build::Built(exes) => match exes.into_iter().find(|(name, _)| *name == gate.target) {
+            Some((_, exe)) => exe,
+            None => bail!("cargo built no bench named {:?} for {}", gate.target, chapter.id()),
+        },
+        Build::Failed(f) => {
+            let first = f.first.unwrap_or(f.stderr);
+            return Ok(Err(format!("the bench does not compile:\n{first}")));
+        }
+    };
+    // Start from an empty folder so that no earlier run's estimate is ever read.
+    let _ = std::fs::remove_dir_all(criterion_home.join(&gate.group));
+    let mut cmd = Cmd::new(&exe)
+        .arg("--bench")
+        .arg(format!("^{}/", gate.group))
+        .args(QUICK)
+        .env("CRITERION_HOME", criterion_home)
+        .env("RUST_BACKTRACE", "0")
+        .current_dir(&subject.dir);
+    if echo {
+        cmd = cmd.echo();
+    }
+    let out = cmd.output(Some(Duration::from_secs(10 * 60)))?;
+    if out.timed_out() {
+        return Ok(Err("the bench ran for 10 minutes and was stopped".into()));
+    }
+    if !out.success() {
+        let tail: Vec<&str> = out.stderr.lines().filter(|l| !l.is_empty()).rev().take(4).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Ok(Err(format!("the bench stopped with an error:\n{}", tail.join("\n"))));
+    }
+    let baseline_ns = median_ns(criterion_home, &gate.group, &gate.baseline)?;
+    let candidate_ns = median_ns(criterion_home, &gate.group, &gate.candidate)?;
+    let ratio = baseline_ns / candidate_ns;
+    Ok(Ok(GateResult { baseline_ns, candidate_ns, ratio, passed: ratio >= gate.min_ratio }))
+}
+
+/// criterion's median estimate for one function of a group, in nanoseconds.
+fn median_ns(home: &Path, group: &str, function: &str) -> Result<f64> {
+    let path = home.join(group).join(function).join("new").join("estimates.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading criterion's estimate {}", path.display()))?;
+    parse_median(&text).with_context(|| format!("reading the median in {}", path.display()))
+}
+
+fn parse_median(json: &str) -> Result<f64> {
+    let v: Value = serde_json::from_str(json)?;
+    v["median"]["point_estimate"].as_f64().context("no median.point_estimate")
+}
+
+pub fn print_gate(gate: &BenchGate, result: &Result<GateResult, String>) {
+    match result {
+        Ok(r) => {
+            println!("  {:<9} {:>10}", gate.baseline, ui::duration_ns(r.baseline_ns));
+            println!("  {:<9} {:>10}", gate.candidate, ui::duration_ns(r.candidate_ns));
+            let mark = if r.passed { ui::green("✓") } else { ui::red("✗") };
+            println!(
+                "  {mark} {:.1}× faster than the starter (the gate asks for at least {}×)",
+                r.ratio, gate.min_ratio
+            );
+        }
+        Err(why) => {
+            println!("  {} no measurement: {why}", ui::red("✗"));
+        }
+    }
+}
+
+/// `cargo xtask bench N`: criterion's full run with its HTML report.
+pub fn bench_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
+    ui::heading(&format!("{} · full bench", chapter.heading()));
+    let ok = Cmd::cargo(ws).args(["bench", "--package", chapter.package()]).echo().run_attached()?;
+    if !ok {
+        println!(
+            "\nThe bench did not finish. If the message above is a compile error, run \
+             `cargo xtask check {}` first: it explains compile errors more briefly.",
+            chapter.card.number
+        );
+        return Ok(false);
+    }
+    let report = ws.target_dir().join("criterion").join("report").join("index.html");
+    println!("\nThe HTML report: {}", report.display());
+    if let Some(gate) = &chapter.card.bench {
+        let home = ws.target_dir().join("criterion");
+        let b = median_ns(&home, &gate.group, &gate.baseline)?;
+        let c = median_ns(&home, &gate.group, &gate.candidate)?;
+        println!("{}: {} is {:.1}× faster than {}.", gate.group, gate.candidate, b / c, gate.baseline);
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_is_read_from_criterions_estimates() {
+        let json = r#"{"mean":{"point_estimate":5.0},"median":{"point_estimate":4.25,
+                       "standard_error":0.1}}"#;
+        assert_eq!(parse_median(json).unwrap(), 4.25);
+        assert!(parse_median("{}").is_err());
+    }
+}

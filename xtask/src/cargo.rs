@@ -1,0 +1,145 @@
+//! Building a crate's tests or benches with cargo, and reading what it says.
+//!
+//! The runner asks cargo for JSON messages (`--message-format=json…`) rather
+//! than scraping its human output: each line is one message, compiler errors
+//! come pre-rendered, and built executables are named in `compiler-artifact`
+//! messages, so the runner can run each test binary itself, one test at a time.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use serde_json::Value;
+
+use crate::process::Cmd;
+use crate::ui;
+use crate::workspace::Workspace;
+
+/// Which targets to build.
+pub enum Targets<'a> {
+    /// Every integration test (`tests/*.rs`), debug profile.
+    Tests,
+    /// One bench target, bench profile.
+    Bench(&'a str),
+}
+
+/// A crate to build: the learner's (in the root workspace) or a scratch crate.
+pub struct Crate<'a> {
+    pub manifest: &'a Path,
+    pub package: &'a str,
+}
+
+pub enum Build {
+    /// The executables built, with their target names.
+    Built(Vec<(String, PathBuf)>),
+    Failed(CompileFailure),
+}
+
+#[derive(Debug)]
+pub struct CompileFailure {
+    pub errors: usize,
+    /// The first error as rustc renders it (file, line, caret and all).
+    pub first: Option<String>,
+    /// The file of the first error, relative to the crate.
+    pub file: Option<String>,
+    /// What cargo printed on stderr (e.g. a manifest problem, no compiler error).
+    pub stderr: String,
+}
+
+pub fn build(ws: &Workspace, krate: &Crate<'_>, targets: Targets<'_>, echo: bool) -> Result<Build> {
+    let format = if ui::color() { "json-diagnostic-rendered-ansi" } else { "json" };
+    let mut cmd = Cmd::cargo(ws);
+    cmd = match targets {
+        Targets::Tests => cmd.args(["test", "--test", "*"]),
+        Targets::Bench(name) => cmd.args(["bench", "--bench", name]),
+    };
+    // The learner's crate is in the root workspace, where cargo runs anyway:
+    // leave the manifest path out so the echoed command is one to retype.
+    if krate.manifest != ws.root.join("Cargo.toml") {
+        cmd = cmd.arg("--manifest-path").arg(krate.manifest);
+    }
+    cmd = cmd
+        .args(["--package", krate.package, "--no-run", "--quiet"])
+        .arg(format!("--message-format={format}"));
+    if echo {
+        cmd = cmd.echo();
+    }
+    let out = cmd.output(None)?;
+    let messages = parse_messages(&out.stdout);
+    if out.success() {
+        return Ok(Build::Built(messages.executables));
+    }
+    if messages.errors.is_empty() && out.stderr.trim().is_empty() {
+        bail!("cargo stopped without saying why (exit status {:?})", out.status);
+    }
+    Ok(Build::Failed(CompileFailure {
+        errors: messages.errors.len(),
+        first: messages.errors.first().map(|(r, _)| r.clone()),
+        file: messages.errors.first().and_then(|(_, f)| f.clone()),
+        stderr: out.stderr,
+    }))
+}
+
+#[derive(Default)]
+struct Messages {
+    executables: Vec<(String, PathBuf)>,
+    /// Rendered error and the file of its primary span.
+    errors: Vec<(String, Option<String>)>,
+}
+
+fn parse_messages(stdout: &str) -> Messages {
+    let mut found = Messages::default();
+    for line in stdout.lines() {
+        let Ok(msg) = serde_json::from_str::<Value>(line) else { continue };
+        match msg["reason"].as_str() {
+            Some("compiler-artifact") => {
+                if let Some(exe) = msg["executable"].as_str() {
+                    let name = msg["target"]["name"].as_str().unwrap_or_default().to_string();
+                    found.executables.push((name, PathBuf::from(exe)));
+                }
+            }
+            Some("compiler-message") if msg["message"]["level"] == "error" => {
+                let m = &msg["message"];
+                let rendered = m["rendered"].as_str().unwrap_or_default().trim_end().to_string();
+                // "aborting due to previous error" summaries carry no span.
+                let spans = m["spans"].as_array().cloned().unwrap_or_default();
+                let file = spans
+                    .iter()
+                    .find(|s| s["is_primary"] == true)
+                    .and_then(|s| s["file_name"].as_str())
+                    .map(str::to_string);
+                if file.is_some() || !rendered.starts_with("error: aborting") {
+                    found.errors.push((rendered, file));
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{"reason":"compiler-artifact","target":{"name":"support","kind":["lib"]},"executable":null}
+{"reason":"compiler-message","message":{"level":"warning","rendered":"warning: unused","spans":[]}}
+{"reason":"compiler-message","message":{"level":"error","rendered":"error[E0308]: mismatched types\n --> src/report.rs:4:5\n","spans":[{"file_name":"src/report.rs","is_primary":true}]}}
+{"reason":"compiler-message","message":{"level":"error","rendered":"error: aborting due to 1 previous error\n","spans":[]}}
+{"reason":"compiler-artifact","target":{"name":"checks","kind":["test"]},"executable":"/t/debug/deps/checks-abc"}
+not json at all
+{"reason":"build-finished","success":false}"#;
+
+    #[test]
+    fn executables_are_read_from_compiler_artifacts() {
+        let m = parse_messages(SAMPLE);
+        assert_eq!(m.executables, vec![("checks".into(), PathBuf::from("/t/debug/deps/checks-abc"))]);
+    }
+
+    #[test]
+    fn only_real_errors_count_and_the_first_keeps_its_file() {
+        let m = parse_messages(SAMPLE);
+        assert_eq!(m.errors.len(), 1, "warnings and the 'aborting' summary are not errors");
+        assert!(m.errors[0].0.starts_with("error[E0308]: mismatched types"));
+        assert_eq!(m.errors[0].1.as_deref(), Some("src/report.rs"));
+    }
+}

@@ -1,0 +1,208 @@
+//! Chapters: finding them on disk, reading their cards, resolving what the
+//! learner typed (`2`, `02`, `ch02`, `ch02-measure`) to one of them.
+//!
+//! A chapter exists when `exercises/<id>/exercise.toml` exists. Its solution
+//! lives in `solutions/<id>/`, its book page in `book/src/<id>/`. Nothing else
+//! lists chapters, so adding one means adding those folders and nothing more.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::workspace::Workspace;
+
+/// What `exercise.toml` says about a chapter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Card {
+    pub id: String,
+    pub number: u32,
+    pub title: String,
+    pub page: String,
+    #[serde(default)]
+    pub edit: Vec<String>,
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+    #[serde(default)]
+    pub hints: Vec<String>,
+    pub bench: Option<BenchGate>,
+}
+
+/// The bench that gates a chapter: `baseline` and `candidate` are two functions
+/// of one criterion group, and the candidate must be `min_ratio` times faster.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchGate {
+    pub target: String,
+    pub group: String,
+    pub baseline: String,
+    pub candidate: String,
+    pub min_ratio: f64,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+#[derive(Debug)]
+pub struct Chapter {
+    pub card: Card,
+    /// `exercises/<id>`: the learner's crate.
+    pub dir: PathBuf,
+    /// `solutions/<id>`: the reference solution's files and the decoys.
+    pub solution_dir: PathBuf,
+}
+
+impl Chapter {
+    pub fn id(&self) -> &str {
+        &self.card.id
+    }
+
+    /// The cargo package name, which is the chapter's id.
+    pub fn package(&self) -> &str {
+        &self.card.id
+    }
+
+    /// "Chapter 2 · Measure before you optimize"
+    pub fn heading(&self) -> String {
+        format!("Chapter {} · {}", self.card.number, self.card.title)
+    }
+
+    /// Every chapter, in order of number.
+    pub fn all(ws: &Workspace) -> Result<Vec<Chapter>> {
+        let mut chapters = Vec::new();
+        let dir = ws.exercises_dir();
+        let entries = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading the exercises folder {}", dir.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            let card_path = path.join("exercise.toml");
+            if !card_path.is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&card_path)
+                .with_context(|| format!("reading {}", card_path.display()))?;
+            let card: Card = toml::from_str(&text)
+                .with_context(|| format!("reading the chapter card {}", ws.show(&card_path)))?;
+            let folder = path.file_name().unwrap_or_default().to_string_lossy();
+            if folder != card.id {
+                bail!(
+                    "{} says its id is {:?}, but its folder is {folder:?}; they must match",
+                    ws.show(&card_path),
+                    card.id
+                );
+            }
+            let solution_dir = ws.solutions_dir().join(&card.id);
+            chapters.push(Chapter { card, dir: path, solution_dir });
+        }
+        chapters.sort_by_key(|c| c.card.number);
+        Ok(chapters)
+    }
+
+    /// The chapter the learner means by `query`, or an error that lists the
+    /// chapters and suggests the closest one.
+    pub fn find(ws: &Workspace, query: &str) -> Result<Chapter> {
+        let chapters = Self::all(ws)?;
+        let wanted = normalize(query);
+        let index = chapters.iter().position(|c| {
+            let id = c.card.id.as_str();
+            let slug = id.split_once('-').map_or(id, |(_, s)| s);
+            wanted == Query::Number(c.card.number)
+                || wanted == Query::Name(id.to_string())
+                || wanted == Query::Name(slug.to_string())
+        });
+        match index {
+            Some(i) => Ok(chapters.into_iter().nth(i).expect("index from position")),
+            None => bail!("{}", unknown_chapter_message(query, &chapters)),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Query {
+    Number(u32),
+    Name(String),
+}
+
+/// `2`, `02`, `ch2`, `ch02` → chapter 2; anything else is a name.
+fn normalize(query: &str) -> Query {
+    let q = query.trim().to_lowercase();
+    let digits = q.strip_prefix("ch").unwrap_or(&q);
+    match digits.parse::<u32>() {
+        Ok(n) => Query::Number(n),
+        Err(_) => Query::Name(q),
+    }
+}
+
+fn unknown_chapter_message(query: &str, chapters: &[Chapter]) -> String {
+    let list: Vec<String> =
+        chapters.iter().map(|c| format!("{} ({})", c.card.number, c.card.id)).collect();
+    let closest = chapters
+        .iter()
+        .map(|c| (edit_distance(&query.to_lowercase(), &c.card.id), c))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, _)| *d <= 4)
+        .map(|(_, c)| format!(" Did you mean `cargo xtask check {}`?", c.card.number))
+        .unwrap_or_default();
+    format!(
+        "there is no chapter {query:?}. The chapters are: {}.{closest}",
+        if list.is_empty() { "none yet".to_string() } else { list.join(", ") }
+    )
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_with_or_without_prefix_and_padding_mean_the_same_chapter() {
+        for q in ["2", "02", "ch02", "ch2", "CH02", " 2 "] {
+            assert_eq!(normalize(q), Query::Number(2), "{q:?}");
+        }
+        assert_eq!(normalize("ch02-measure"), Query::Name("ch02-measure".into()));
+        assert_eq!(normalize("measure"), Query::Name("measure".into()));
+    }
+
+    #[test]
+    fn the_real_chapters_resolve_by_number_id_and_slug() {
+        let ws = Workspace::locate().unwrap();
+        for q in ["2", "02", "ch02", "ch02-measure", "measure"] {
+            assert_eq!(Chapter::find(&ws, q).unwrap().id(), "ch02-measure", "{q:?}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_chapter_lists_the_chapters_and_suggests_the_closest() {
+        let ws = Workspace::locate().unwrap();
+        let err = Chapter::find(&ws, "ch02-mesure").unwrap_err().to_string();
+        assert!(err.contains("there is no chapter \"ch02-mesure\""), "{err}");
+        assert!(err.contains("2 (ch02-measure)"), "{err}");
+        assert!(err.contains("Did you mean `cargo xtask check 2`?"), "{err}");
+        let err = Chapter::find(&ws, "42").unwrap_err().to_string();
+        assert!(!err.contains("Did you mean"), "{err}");
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+}

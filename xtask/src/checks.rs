@@ -1,0 +1,255 @@
+//! Running a chapter's checks and turning them into verdicts.
+//!
+//! The same function serves the learner (`check`, on their crate) and the
+//! maintainer (`verify`, on scratch crates holding the solution or a decoy):
+//! build the test binaries, list their tests, run each test in its own process
+//! (two at a time on a 2-core machine), and return the verdicts in the order the
+//! checks are written in the test file, which is the order a learner should
+//! read them in.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::cargo::{self, Build, CompileFailure, Crate, Targets};
+use crate::chapter::Chapter;
+use crate::libtest::{self, Outcome};
+use crate::workspace::Workspace;
+use crate::{bench, progress, ui};
+
+/// The crate whose checks are run: the learner's, or a scratch crate.
+pub struct Subject {
+    pub manifest: PathBuf,
+    pub package: String,
+    /// The crate's folder: tests run with it as their working directory.
+    pub dir: PathBuf,
+}
+
+impl Subject {
+    /// The learner's crate, in the root workspace.
+    pub fn learner(ws: &Workspace, chapter: &Chapter) -> Self {
+        Self {
+            manifest: ws.root.join("Cargo.toml"),
+            package: chapter.package().to_string(),
+            dir: chapter.dir.clone(),
+        }
+    }
+
+    pub fn as_crate(&self) -> Crate<'_> {
+        Crate { manifest: &self.manifest, package: &self.package }
+    }
+}
+
+pub enum Run {
+    DidNotCompile(CompileFailure),
+    Ran(Vec<(String, Outcome)>),
+}
+
+impl Run {
+    pub fn all_passed(&self) -> bool {
+        matches!(self, Run::Ran(v) if v.iter().all(|(_, o)| *o == Outcome::Passed))
+    }
+
+    pub fn failed(&self) -> Vec<&(String, Outcome)> {
+        match self {
+            Run::Ran(v) => v.iter().filter(|(_, o)| *o != Outcome::Passed).collect(),
+            Run::DidNotCompile(_) => Vec::new(),
+        }
+    }
+}
+
+/// Builds and runs every check of `chapter` against `subject`.
+pub fn run(ws: &Workspace, chapter: &Chapter, subject: &Subject, echo: bool) -> Result<Run> {
+    let executables = match cargo::build(ws, &subject.as_crate(), Targets::Tests, echo)? {
+        Build::Built(exes) => exes,
+        Build::Failed(failure) => return Ok(Run::DidNotCompile(failure)),
+    };
+    let mut tests: Vec<(PathBuf, String)> = Vec::new();
+    for (_, exe) in &executables {
+        for name in libtest::list(exe)? {
+            tests.push((exe.clone(), name));
+        }
+    }
+    let order = source_order(&chapter.dir.join("tests"));
+    tests.sort_by_key(|(_, name)| {
+        let short = name.rsplit("::").next().unwrap_or(name);
+        order.iter().position(|n| n == short).unwrap_or(usize::MAX)
+    });
+    let timeout = Duration::from_secs(chapter.card.timeout_seconds);
+    let outcomes = run_parallel(&tests, &subject.dir, timeout)?;
+    Ok(Run::Ran(tests.into_iter().map(|(_, n)| n).zip(outcomes).collect()))
+}
+
+/// Runs every test in its own process, as many at once as there are cores.
+fn run_parallel(tests: &[(PathBuf, String)], dir: &Path, timeout: Duration) -> Result<Vec<Outcome>> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(tests.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Outcome>>>> =
+        Mutex::new((0..tests.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((exe, name)) = tests.get(i) else { break };
+                    let outcome = libtest::run_one(exe, name, dir, timeout);
+                    results.lock().expect("no worker panics")[i] = Some(outcome);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("no worker panics")
+        .into_iter()
+        .map(|r| r.expect("every test was run"))
+        .collect()
+}
+
+/// Test function names in the order they appear in the chapter's test files.
+fn source_order(tests_dir: &Path) -> Vec<String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(tests_dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.sort();
+    let mut names = Vec::new();
+    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "rs")) {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let mut after_test_attr = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[test]") || line.starts_with("#[tokio::test") {
+                after_test_attr = true;
+            } else if after_test_attr && let Some(rest) = fn_name(line) {
+                names.push(rest.to_string());
+                after_test_attr = false;
+            }
+        }
+    }
+    names
+}
+
+fn fn_name(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("async fn ").or_else(|| line.strip_prefix("fn "))?;
+    rest.split(['(', '<']).next()
+}
+
+/// The short form of a compile failure, pointing at the learner's file.
+pub fn compile_failure_lines(chapter: &Chapter, f: &CompileFailure) -> Vec<String> {
+    let mut lines = Vec::new();
+    match &f.first {
+        Some(rendered) => {
+            let count = if f.errors == 1 { "1 error".to_string() } else { format!("{} errors", f.errors) };
+            let place = f.file.as_deref().unwrap_or("the chapter's crate");
+            lines.push(format!(
+                "  {} the code does not compile ({count}); the first is in {place}:",
+                ui::red("✗")
+            ));
+            lines.extend(rendered.lines().map(|l| format!("    {l}")));
+        }
+        None => {
+            lines.push(format!("  {} cargo could not build the chapter:", ui::red("✗")));
+            let tail: Vec<&str> = f.stderr.lines().rev().take(12).collect();
+            lines.extend(tail.into_iter().rev().map(|l| format!("    {l}")));
+        }
+    }
+    lines.push(format!(
+        "  Fix it, then run `cargo xtask check {}` again.",
+        chapter.card.number
+    ));
+    lines
+}
+
+/// `cargo xtask check N`.
+pub fn check_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
+    ui::heading(&chapter.heading());
+    let subject = Subject::learner(ws, chapter);
+    let run = run(ws, chapter, &subject, true).context("running the checks")?;
+    let n = chapter.card.number;
+    match &run {
+        Run::DidNotCompile(f) => {
+            for line in compile_failure_lines(chapter, f) {
+                println!("{line}");
+            }
+            progress::record_attempt(ws, chapter, false)?;
+            return Ok(false);
+        }
+        Run::Ran(verdicts) => {
+            for (name, outcome) in verdicts {
+                for line in ui::verdict_lines(name, outcome) {
+                    println!("{line}");
+                }
+            }
+            let passed = verdicts.iter().filter(|(_, o)| *o == Outcome::Passed).count();
+            if passed < verdicts.len() {
+                let next = format!(
+                    "{passed} of {} checks pass. Read the first ✗ above, edit {}, and run \
+                     `cargo xtask check {n}` again. Stuck? `cargo xtask hint {n}`.",
+                    verdicts.len(),
+                    edit_list(ws, chapter)
+                );
+                println!();
+                for line in ui::wrap(&next, 0, ui::WIDTH) {
+                    println!("{line}");
+                }
+                progress::record_attempt(ws, chapter, false)?;
+                return Ok(false);
+            }
+            println!("\nAll {} checks pass.", verdicts.len());
+        }
+    }
+    let gate_ok = match &chapter.card.bench {
+        Some(gate) => {
+            let home = ws.scratch_dir().join("criterion-quick").join("learner");
+            let result = bench::quick(ws, chapter, gate, &subject, &home, true)?;
+            bench::print_gate(gate, &result);
+            result.as_ref().is_ok_and(|r| r.passed)
+        }
+        None => true,
+    };
+    progress::record_attempt(ws, chapter, gate_ok)?;
+    if gate_ok {
+        println!(
+            "\n{} Chapter {n} passes. Compare with the reference: the solution is in \
+             solutions/{}/. Next: `cargo xtask` shows what comes next.",
+            ui::green("✓"),
+            chapter.id()
+        );
+    } else {
+        println!(
+            "\nThe checks pass but the bench gate does not hold yet: measure with \
+             `cargo xtask bench {n}` and look at what is still slow."
+        );
+    }
+    Ok(gate_ok)
+}
+
+fn edit_list(ws: &Workspace, chapter: &Chapter) -> String {
+    if chapter.card.edit.is_empty() {
+        return ws.show(&chapter.dir.join("src"));
+    }
+    let files: Vec<String> =
+        chapter.card.edit.iter().map(|f| ws.show(&chapter.dir.join(f))).collect();
+    files.join(" or ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_are_ordered_as_written_in_the_test_file() {
+        let dir = std::env::temp_dir().join(format!("xtask-order-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("checks.rs"),
+            "fn helper() {}\n#[test]\nfn zebra_first() {}\n\n#[tokio::test(start_paused = true)]\n\
+             async fn alpha_second() {}\n#[test]\nfn middle<T>() {}\n",
+        )
+        .unwrap();
+        assert_eq!(source_order(&dir), vec!["zebra_first", "alpha_second", "middle"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

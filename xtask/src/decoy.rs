@@ -1,0 +1,135 @@
+//! Decoys: plausible wrong solutions that the checks must reject.
+//!
+//! A decoy is a small TOML file in `solutions/<chapter>/decoys/`: the mistake in
+//! one sentence, the code it starts from (the starter or the solution), the
+//! edits that introduce the mistake (find this text once, replace it), the
+//! check that must fail, and words its failure message must contain. Edits
+//! rather than copies of whole files keep each decoy readable as a diff and
+//! stop it from silently drifting away from the solution it imitates: if the
+//! solution changes under a decoy's `find`, `verify` says so.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::chapter::Chapter;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decoy {
+    #[serde(skip)]
+    pub name: String,
+    pub mistake: String,
+    pub base: Base,
+    pub must_fail: String,
+    pub message_contains: String,
+    #[serde(rename = "edit")]
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum Base {
+    Starter,
+    Solution,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edit {
+    pub file: PathBuf,
+    pub find: String,
+    pub replace: String,
+}
+
+/// Every decoy of a chapter, sorted by name.
+pub fn load_all(chapter: &Chapter) -> Result<Vec<Decoy>> {
+    let dir = chapter.solution_dir.join("decoys");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(Vec::new()) };
+    let mut decoys = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            decoys.push(load(&path)?);
+        }
+    }
+    decoys.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(decoys)
+}
+
+fn load(path: &Path) -> Result<Decoy> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut decoy: Decoy =
+        toml::from_str(&text).with_context(|| format!("reading the decoy {}", path.display()))?;
+    decoy.name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    if decoy.edits.is_empty() {
+        bail!("the decoy {} has no [[edit]]: it would be the {:?} itself", path.display(), decoy.base);
+    }
+    Ok(decoy)
+}
+
+/// Applies the decoy's edits to a crate's files (relative path → text).
+pub fn apply(decoy: &Decoy, files: &mut BTreeMap<PathBuf, String>) -> Result<()> {
+    for edit in &decoy.edits {
+        let Some(text) = files.get_mut(&edit.file) else {
+            bail!("decoy {}: there is no file {} to edit", decoy.name, edit.file.display());
+        };
+        let found = text.matches(&edit.find).count();
+        if found != 1 {
+            bail!(
+                "decoy {}: the text to replace occurs {found} times in {} (it must occur exactly \
+                 once; did the {:?} change?):\n{}",
+                decoy.name,
+                edit.file.display(),
+                decoy.base,
+                edit.find
+            );
+        }
+        *text = text.replacen(&edit.find, &edit.replace, 1);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoy(find: &str) -> Decoy {
+        Decoy {
+            name: "d".into(),
+            mistake: "m".into(),
+            base: Base::Solution,
+            must_fail: "t".into(),
+            message_contains: "x".into(),
+            edits: vec![Edit { file: "src/a.rs".into(), find: find.into(), replace: "JOIN".into() }],
+        }
+    }
+
+    #[test]
+    fn an_edit_replaces_its_text_once() {
+        let mut files = BTreeMap::from([(PathBuf::from("src/a.rs"), "a LEFT JOIN b".to_string())]);
+        apply(&decoy("LEFT JOIN"), &mut files).unwrap();
+        assert_eq!(files[Path::new("src/a.rs")], "a JOIN b");
+    }
+
+    #[test]
+    fn an_edit_whose_text_is_missing_or_repeated_is_refused() {
+        let mut files = BTreeMap::from([(PathBuf::from("src/a.rs"), "x x".to_string())]);
+        let err = apply(&decoy("y"), &mut files).unwrap_err().to_string();
+        assert!(err.contains("occurs 0 times"), "{err}");
+        let err = apply(&decoy("x"), &mut files).unwrap_err().to_string();
+        assert!(err.contains("occurs 2 times"), "{err}");
+    }
+
+    #[test]
+    fn every_real_decoy_parses() {
+        let ws = crate::workspace::Workspace::locate().unwrap();
+        for chapter in Chapter::all(&ws).unwrap() {
+            for d in load_all(&chapter).unwrap() {
+                assert!(!d.mistake.trim().is_empty(), "{}: say what the mistake is", d.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! `cargo xtask`: the course runner.
+//!
+//! One subcommand per task, one handler per subcommand. The handlers are thin:
+//! they find the chapter, call the modules that do the work, and print. Each
+//! module has one concern:
+//!
+//! | module      | concern                                                      |
+//! |-------------|--------------------------------------------------------------|
+//! | `workspace` | where the repository, target dir and state file are          |
+//! | `chapter`   | finding chapters and reading their cards (`exercise.toml`)   |
+//! | `process`   | running a command, echoing it, with an optional timeout      |
+//! | `cargo`     | building tests and benches, reading cargo's JSON messages    |
+//! | `libtest`   | listing and running one test, reading libtest's output       |
+//! | `checks`    | running a chapter's checks and collecting verdicts           |
+//! | `bench`     | the quick criterion run and the gate's ratio                 |
+//! | `variant`   | scratch crates for the solution and each decoy              |
+//! | `decoy`     | reading decoys and applying their edits                      |
+//! | `progress`  | the learner's state file                                     |
+//! | `ui`        | everything printed: verdict lines, colour, wrapping          |
+//! | `book`      | building and serving the book                                |
+//! | `verify`    | the maintainers' proof that every chapter holds              |
+
+mod bench;
+mod book;
+mod cargo;
+mod chapter;
+mod checks;
+mod decoy;
+mod libtest;
+mod process;
+mod progress;
+mod ui;
+mod variant;
+mod verify;
+mod workspace;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::chapter::Chapter;
+use crate::workspace::Workspace;
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "The course runner: check your exercises, read the book, verify the course.",
+    after_help = "Start with `cargo xtask` (no arguments): it shows where you are."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every chapter with its state, and the command to run next.
+    List,
+    /// Build a chapter, run its checks, then (all passing) its quick bench.
+    Check {
+        /// The chapter: 2, 02, ch02 or ch02-measure.
+        chapter: String,
+    },
+    /// The next hint for a chapter, one more each time.
+    Hint {
+        /// The chapter: 2, 02, ch02 or ch02-measure.
+        chapter: String,
+    },
+    /// The full criterion run of a chapter's benches, with the HTML report.
+    Bench {
+        /// The chapter: 2, 02, ch02 or ch02-measure.
+        chapter: String,
+    },
+    /// Build the book; with --open, serve it on 127.0.0.1 and print the address.
+    Book {
+        /// Serve the built book and print its address.
+        #[arg(long)]
+        open: bool,
+        /// The port to serve on (with --open).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// Maintainers and CI: prove every chapter holds (starters fail, solutions
+    /// pass, decoys are caught, gates hold) and the project is clean.
+    Verify {
+        /// Only these chapters (default: all).
+        chapters: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            ui::error(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one command; `Ok(false)` means it ran and its verdict is a failure.
+fn run(cli: Cli) -> Result<bool> {
+    let ws = Workspace::locate()?;
+    match cli.command {
+        None | Some(Command::List) => progress::show_status(&ws),
+        Some(Command::Check { chapter }) => {
+            let chapter = Chapter::find(&ws, &chapter)?;
+            checks::check_command(&ws, &chapter)
+        }
+        Some(Command::Hint { chapter }) => {
+            let chapter = Chapter::find(&ws, &chapter)?;
+            progress::hint_command(&ws, &chapter)
+        }
+        Some(Command::Bench { chapter }) => {
+            let chapter = Chapter::find(&ws, &chapter)?;
+            bench::bench_command(&ws, &chapter)
+        }
+        Some(Command::Book { open, port }) => book::book_command(&ws, open, port),
+        Some(Command::Verify { chapters }) => verify::verify_command(&ws, &chapters),
+    }
+}

@@ -1,0 +1,286 @@
+//! Scratch crates: the solution and each decoy, built like the learner's crate.
+//!
+//! The checks and benches exist once, in the exercise crate (`tests/`,
+//! `benches/`). To run them against other code, the runner writes a scratch
+//! crate under `target/xtask/variants/<chapter>/<variant>/` with:
+//! - `src/`: the starter's files, overlaid with the solution's (which holds
+//!   only the files that differ), then the decoy's edits, if any;
+//! - `Cargo.toml`: the exercise's manifest with every `workspace = true`
+//!   resolved from the root manifest, every path made absolute, the test,
+//!   bench and example targets pointing at the exercise's own files, and the
+//!   root's profiles, so that dependency builds are shared with the learner's;
+//! - `Cargo.lock`: the root's, so the versions are exactly the learner's.
+//!
+//! The package name stays the chapter's (the checks `use ch02_measure::…`). Each
+//! scratch crate is its own workspace, so no two packages with one name ever
+//! meet in a workspace, and cargo sees no output-filename collisions. Files are
+//! written only when their text changes, so a second `verify` is incremental.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use toml::{Table, Value};
+
+use crate::chapter::Chapter;
+use crate::checks::Subject;
+use crate::decoy::{self, Base, Decoy};
+use crate::workspace::Workspace;
+
+/// The starter's files, as committed in `exercises/<id>/src`.
+pub fn starter_files(chapter: &Chapter) -> Result<BTreeMap<PathBuf, String>> {
+    read_tree(&chapter.dir, Path::new("src"))
+}
+
+/// The starter's files with the solution's files laid over them.
+pub fn solution_files(chapter: &Chapter) -> Result<BTreeMap<PathBuf, String>> {
+    let mut files = starter_files(chapter)?;
+    let overlay = read_tree(&chapter.solution_dir, Path::new("src"))?;
+    if overlay.is_empty() {
+        bail!("there is no solution in {}", chapter.solution_dir.join("src").display());
+    }
+    files.extend(overlay);
+    Ok(files)
+}
+
+pub fn decoy_files(chapter: &Chapter, decoy: &Decoy) -> Result<BTreeMap<PathBuf, String>> {
+    let mut files = match decoy.base {
+        Base::Starter => starter_files(chapter)?,
+        Base::Solution => solution_files(chapter)?,
+    };
+    decoy::apply(decoy, &mut files)?;
+    Ok(files)
+}
+
+/// Writes the scratch crate `variant` of `chapter` and returns it as a subject.
+pub fn assemble(
+    ws: &Workspace,
+    chapter: &Chapter,
+    variant: &str,
+    files: &BTreeMap<PathBuf, String>,
+) -> Result<Subject> {
+    let dir = ws.scratch_dir().join("variants").join(chapter.id()).join(variant);
+    let manifest = manifest(ws, chapter)?;
+    let lock = std::fs::read_to_string(ws.root.join("Cargo.lock")).unwrap_or_default();
+    let mut wanted: BTreeMap<PathBuf, &str> = files.iter().map(|(p, t)| (p.clone(), t.as_str())).collect();
+    wanted.insert("Cargo.toml".into(), &manifest);
+    if !lock.is_empty() {
+        wanted.insert("Cargo.lock".into(), &lock);
+    }
+    sync_tree(&dir, &wanted)?;
+    Ok(Subject {
+        manifest: dir.join("Cargo.toml"),
+        package: chapter.package().to_string(),
+        dir,
+    })
+}
+
+/// The scratch crate's manifest, derived from the exercise's.
+pub fn manifest(ws: &Workspace, chapter: &Chapter) -> Result<String> {
+    let root = read_toml(&ws.root.join("Cargo.toml"))?;
+    let mut m = read_toml(&chapter.dir.join("Cargo.toml"))?;
+    let ws_table = root.get("workspace").and_then(Value::as_table).cloned().unwrap_or_default();
+
+    // [package]: inherit fields, and list every target explicitly below.
+    let inherited = ws_table.get("package").and_then(Value::as_table).cloned().unwrap_or_default();
+    let package = m.get_mut("package").and_then(Value::as_table_mut).context("no [package]")?;
+    for (key, value) in package.iter_mut() {
+        if is_inherited(value) {
+            *value = inherited
+                .get(key)
+                .cloned()
+                .with_context(|| format!("[workspace.package] has no {key}"))?;
+        }
+    }
+    for auto in ["autotests", "autobenches", "autoexamples", "autobins"] {
+        package.insert(auto.into(), Value::Boolean(false));
+    }
+
+    // Dependencies: resolve `workspace = true`, make every path absolute.
+    let ws_deps = ws_table.get("dependencies").and_then(Value::as_table).cloned().unwrap_or_default();
+    for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        let Some(deps) = m.get_mut(section).and_then(Value::as_table_mut) else { continue };
+        for (name, dep) in deps.iter_mut() {
+            *dep = resolve_dependency(name, dep, &ws_deps, &ws.root, &chapter.dir)?;
+        }
+    }
+
+    // Targets: the exercise's own test, bench and example files, by absolute path.
+    for (kind, folder) in [("test", "tests"), ("bench", "benches"), ("example", "examples")] {
+        let declared = m.get(kind).and_then(Value::as_array).cloned().unwrap_or_default();
+        let targets = targets_in(&chapter.dir.join(folder), &declared)?;
+        if targets.is_empty() {
+            m.remove(kind);
+        } else {
+            m.insert(kind.into(), Value::Array(targets));
+        }
+    }
+
+    m.insert("workspace".into(), Value::Table(Table::new()));
+    if let Some(profile) = root.get("profile") {
+        m.insert("profile".into(), profile.clone());
+    }
+    let header = format!(
+        "# Written by `cargo xtask` from exercises/{}/Cargo.toml; do not edit.\n",
+        chapter.id()
+    );
+    Ok(header + &toml::to_string(&m)?)
+}
+
+fn is_inherited(value: &Value) -> bool {
+    value.as_table().and_then(|t| t.get("workspace")).and_then(Value::as_bool) == Some(true)
+}
+
+fn resolve_dependency(
+    name: &str,
+    dep: &Value,
+    ws_deps: &Table,
+    root: &Path,
+    crate_dir: &Path,
+) -> Result<Value> {
+    let (mut table, base) = if is_inherited(dep) {
+        let from_ws = ws_deps
+            .get(name)
+            .with_context(|| format!("[workspace.dependencies] has no {name}"))?;
+        let mut t = as_dep_table(from_ws);
+        // The member may add features and make the dependency optional.
+        let own = dep.as_table().cloned().unwrap_or_default();
+        if let Some(Value::Array(extra)) = own.get("features") {
+            let mut features = t.get("features").and_then(Value::as_array).cloned().unwrap_or_default();
+            features.extend(extra.iter().cloned());
+            t.insert("features".into(), Value::Array(features));
+        }
+        if let Some(optional) = own.get("optional") {
+            t.insert("optional".into(), optional.clone());
+        }
+        (t, root)
+    } else {
+        (as_dep_table(dep), crate_dir)
+    };
+    if let Some(path) = table.get("path").and_then(Value::as_str) {
+        let absolute = base.join(path);
+        table.insert("path".into(), Value::String(absolute.display().to_string()));
+    }
+    Ok(Value::Table(table))
+}
+
+fn as_dep_table(dep: &Value) -> Table {
+    match dep {
+        Value::String(version) => Table::from_iter([("version".to_string(), Value::String(version.clone()))]),
+        Value::Table(t) => t.clone(),
+        _ => Table::new(),
+    }
+}
+
+/// `folder/*.rs` and `folder/*/main.rs`, merged with what the manifest declares
+/// about them (e.g. `harness = false`), with absolute paths.
+fn targets_in(folder: &Path, declared: &[Value]) -> Result<Vec<Value>> {
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    let Ok(entries) = std::fs::read_dir(folder) else { return Ok(Vec::new()) };
+    for entry in entries {
+        let path = entry?.path();
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        if path.extension().is_some_and(|e| e == "rs") {
+            found.push((stem, path));
+        } else if path.join("main.rs").is_file() {
+            found.push((stem, path.join("main.rs")));
+        }
+    }
+    found.sort();
+    Ok(found
+        .into_iter()
+        .map(|(name, path)| {
+            let mut t = declared
+                .iter()
+                .filter_map(Value::as_table)
+                .find(|t| t.get("name").and_then(Value::as_str) == Some(&name))
+                .cloned()
+                .unwrap_or_default();
+            t.insert("name".into(), Value::String(name));
+            t.insert("path".into(), Value::String(path.display().to_string()));
+            Value::Table(t)
+        })
+        .collect())
+}
+
+fn read_toml(path: &Path) -> Result<Table> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Every file under `base/sub`, keyed by its path relative to `base`.
+fn read_tree(base: &Path, sub: &Path) -> Result<BTreeMap<PathBuf, String>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![base.join(sub)];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let rel = path.strip_prefix(base).expect("under base").to_path_buf();
+                files.insert(rel, text);
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Makes `dir` hold exactly `wanted` under `src/` plus the top-level files,
+/// writing only what changed so that cargo's fingerprints stay valid.
+fn sync_tree(dir: &Path, wanted: &BTreeMap<PathBuf, &str>) -> Result<()> {
+    for (rel, text) in wanted {
+        let path = dir.join(rel);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(*text) {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    for (rel, _) in read_tree(dir, Path::new("src"))? {
+        if !wanted.contains_key(&rel) {
+            std::fs::remove_file(dir.join(&rel))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scratch_manifest_stands_alone() {
+        let ws = Workspace::locate().unwrap();
+        let chapter = Chapter::find(&ws, "2").unwrap();
+        let text = manifest(&ws, &chapter).unwrap();
+        let m: Table = toml::from_str(&text).unwrap();
+        assert!(!text.contains("workspace = true"), "{text}");
+        assert_eq!(m["package"]["name"].as_str(), Some("ch02-measure"));
+        assert_eq!(m["package"]["edition"].as_str(), Some("2024"));
+        let support = m["dev-dependencies"]["support"]["path"].as_str().unwrap();
+        assert!(Path::new(support).is_absolute() && Path::new(support).join("Cargo.toml").is_file());
+        let bench = &m["bench"].as_array().unwrap()[0];
+        assert_eq!(bench["harness"].as_bool(), Some(false), "declared settings are kept");
+        assert!(Path::new(bench["path"].as_str().unwrap()).is_file());
+        assert!(m["workspace"].as_table().unwrap().is_empty());
+        assert!(m.contains_key("profile"), "the root's profiles keep builds shared");
+    }
+
+    #[test]
+    fn the_solution_overlays_only_the_files_it_holds() {
+        let ws = Workspace::locate().unwrap();
+        let chapter = Chapter::find(&ws, "2").unwrap();
+        let starter = starter_files(&chapter).unwrap();
+        let solution = solution_files(&chapter).unwrap();
+        let lib = Path::new("src/lib.rs");
+        assert_eq!(starter[lib], solution[lib], "lib.rs is the starter's");
+        let report = Path::new("src/report.rs");
+        assert_ne!(starter[report], solution[report], "report.rs is the solution's");
+    }
+}
