@@ -16,11 +16,17 @@ use crate::cargo::{self, Build, Targets};
 use crate::chapter::{BenchGate, Chapter};
 use crate::checks::Subject;
 use crate::process::Cmd;
-use crate::workspace::Workspace;
 use crate::ui;
+use crate::workspace::Workspace;
 
 /// criterion flags for a quick but steady measurement.
-const QUICK: [&str; 5] = ["--warm-up-time", "0.5", "--measurement-time", "1", "--noplot"];
+const QUICK: [&str; 5] = [
+    "--warm-up-time",
+    "0.5",
+    "--measurement-time",
+    "1",
+    "--noplot",
+];
 
 #[derive(Debug)]
 pub struct GateResult {
@@ -41,13 +47,27 @@ pub fn quick(
     echo: bool,
 ) -> Result<Result<GateResult, String>> {
     if echo {
-        println!("\nQuick bench: {} against {}, same run.", gate.candidate, gate.baseline);
+        println!(
+            "\nQuick bench: {} against {}, same run.",
+            gate.candidate, gate.baseline
+        );
     }
-    let exe = match cargo::build(ws, &subject.as_crate(), Targets::Bench(&gate.target), echo)? {
-        Build::Built(exes) => match exes.into_iter().find(|(name, _)| *name == gate.target) {
-            Some((_, exe)) => exe,
-            None => bail!("cargo built no bench named {:?} for {}", gate.target, chapter.id()),
-        },
+    let exe = match cargo::build(
+        ws,
+        &subject.as_crate(),
+        Targets::Bench(&gate.target),
+        echo,
+    )? {
+        Build::Built(exes) => {
+            match exes.into_iter().find(|(name, _)| *name == gate.target) {
+                Some((_, exe)) => exe,
+                None => bail!(
+                    "cargo built no bench named {:?} for {}",
+                    gate.target,
+                    chapter.id()
+                ),
+            }
+        }
         Build::Failed(f) => {
             let first = f.first.unwrap_or(f.stderr);
             return Ok(Err(format!("the bench does not compile:\n{first}")));
@@ -70,35 +90,68 @@ pub fn quick(
         return Ok(Err("the bench ran for 10 minutes and was stopped".into()));
     }
     if !out.success() {
-        let tail: Vec<&str> = out.stderr.lines().filter(|l| !l.is_empty()).rev().take(4).collect();
+        let tail: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| !l.is_empty())
+            .rev()
+            .take(4)
+            .collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Ok(Err(format!("the bench stopped with an error:\n{}", tail.join("\n"))));
+        return Ok(Err(format!(
+            "the bench stopped with an error:\n{}",
+            tail.join("\n")
+        )));
     }
     let baseline_ns = median_ns(criterion_home, &gate.group, &gate.baseline)?;
     let candidate_ns = median_ns(criterion_home, &gate.group, &gate.candidate)?;
     let ratio = baseline_ns / candidate_ns;
-    Ok(Ok(GateResult { baseline_ns, candidate_ns, ratio, passed: ratio >= gate.min_ratio }))
+    Ok(Ok(GateResult {
+        baseline_ns,
+        candidate_ns,
+        ratio,
+        passed: ratio >= gate.min_ratio,
+    }))
 }
 
 /// criterion's median estimate for one function of a group, in nanoseconds.
 fn median_ns(home: &Path, group: &str, function: &str) -> Result<f64> {
-    let path = home.join(group).join(function).join("new").join("estimates.json");
+    let path = home
+        .join(group)
+        .join(function)
+        .join("new")
+        .join("estimates.json");
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("reading criterion's estimate {}", path.display()))?;
-    parse_median(&text).with_context(|| format!("reading the median in {}", path.display()))
+    parse_median(&text)
+        .with_context(|| format!("reading the median in {}", path.display()))
 }
 
 fn parse_median(json: &str) -> Result<f64> {
     let v: Value = serde_json::from_str(json)?;
-    v["median"]["point_estimate"].as_f64().context("no median.point_estimate")
+    v["median"]["point_estimate"]
+        .as_f64()
+        .context("no median.point_estimate")
 }
 
 pub fn print_gate(gate: &BenchGate, result: &Result<GateResult, String>) {
     match result {
         Ok(r) => {
-            println!("  {:<9} {:>10}", gate.baseline, ui::duration_ns(r.baseline_ns));
-            println!("  {:<9} {:>10}", gate.candidate, ui::duration_ns(r.candidate_ns));
-            let mark = if r.passed { ui::green("✓") } else { ui::red("✗") };
+            println!(
+                "  {:<9} {:>10}",
+                gate.baseline,
+                ui::duration_ns(r.baseline_ns)
+            );
+            println!(
+                "  {:<9} {:>10}",
+                gate.candidate,
+                ui::duration_ns(r.candidate_ns)
+            );
+            let mark = if r.passed {
+                ui::green("✓")
+            } else {
+                ui::red("✗")
+            };
             println!(
                 "  {mark} {:.1}× faster than the starter (the gate asks for at least {}×)",
                 r.ratio, gate.min_ratio
@@ -113,7 +166,10 @@ pub fn print_gate(gate: &BenchGate, result: &Result<GateResult, String>) {
 /// `cargo xtask bench N`: criterion's full run with its HTML report.
 pub fn bench_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
     ui::heading(&format!("{} · full bench", chapter.heading()));
-    let ok = Cmd::cargo(ws).args(["bench", "--package", chapter.package()]).echo().run_attached()?;
+    let ok = Cmd::cargo(ws)
+        .args(["bench", "--package", chapter.package()])
+        .echo()
+        .run_attached()?;
     if !ok {
         println!(
             "\nThe bench did not finish. If the message above is a compile error, run \
@@ -122,13 +178,23 @@ pub fn bench_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
         );
         return Ok(false);
     }
-    let report = ws.target_dir().join("criterion").join("report").join("index.html");
+    let report = ws
+        .target_dir()
+        .join("criterion")
+        .join("report")
+        .join("index.html");
     println!("\nThe HTML report: {}", report.display());
     if let Some(gate) = &chapter.card.bench {
         let home = ws.target_dir().join("criterion");
         let b = median_ns(&home, &gate.group, &gate.baseline)?;
         let c = median_ns(&home, &gate.group, &gate.candidate)?;
-        println!("{}: {} is {:.1}× faster than {}.", gate.group, gate.candidate, b / c, gate.baseline);
+        println!(
+            "{}: {} is {:.1}× faster than {}.",
+            gate.group,
+            gate.candidate,
+            b / c,
+            gate.baseline
+        );
     }
     Ok(true)
 }

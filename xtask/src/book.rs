@@ -60,7 +60,10 @@ fn bind(first: u16) -> Result<(TcpListener, u16)> {
             return Ok((listener, port));
         }
     }
-    bail!("ports {first} to {} on 127.0.0.1 are all taken; pass --port with a free one", first + 19)
+    bail!(
+        "ports {first} to {} on 127.0.0.1 are all taken; pass --port with a free one",
+        first + 19
+    )
 }
 
 fn serve(listener: TcpListener, root: &Path) -> Result<bool> {
@@ -112,7 +115,9 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
             Some(b) if bytes[i] == b'%' => {
                 out.push(b);
@@ -148,12 +153,16 @@ mod tests {
 
     #[test]
     fn request_paths_resolve_inside_the_book_only() {
-        let root = std::env::temp_dir().join(format!("xtask-serve-{}", std::process::id()));
+        let root =
+            std::env::temp_dir().join(format!("xtask-serve-{}", std::process::id()));
         std::fs::create_dir_all(root.join("ch02")).unwrap();
         std::fs::write(root.join("index.html"), "i").unwrap();
         std::fs::write(root.join("ch02/page one.html"), "p").unwrap();
         assert_eq!(resolve(&root, "/"), Some(root.join("index.html")));
-        assert_eq!(resolve(&root, "/ch02/page%20one.html?x=1"), Some(root.join("ch02/page one.html")));
+        assert_eq!(
+            resolve(&root, "/ch02/page%20one.html?x=1"),
+            Some(root.join("ch02/page one.html"))
+        );
         assert_eq!(resolve(&root, "/../etc/passwd"), None);
         assert_eq!(resolve(&root, "/missing.html"), None);
         std::fs::remove_dir_all(&root).unwrap();

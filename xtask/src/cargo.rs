@@ -45,8 +45,17 @@ pub struct CompileFailure {
     pub stderr: String,
 }
 
-pub fn build(ws: &Workspace, krate: &Crate<'_>, targets: Targets<'_>, echo: bool) -> Result<Build> {
-    let format = if ui::color() { "json-diagnostic-rendered-ansi" } else { "json" };
+pub fn build(
+    ws: &Workspace,
+    krate: &Crate<'_>,
+    targets: Targets<'_>,
+    echo: bool,
+) -> Result<Build> {
+    let format = if ui::color() {
+        "json-diagnostic-rendered-ansi"
+    } else {
+        "json"
+    };
     let mut cmd = Cmd::cargo(ws);
     cmd = match targets {
         Targets::Tests => cmd.args(["test", "--test", "*"]),
@@ -69,7 +78,10 @@ pub fn build(ws: &Workspace, krate: &Crate<'_>, targets: Targets<'_>, echo: bool
         return Ok(Build::Built(messages.executables));
     }
     if messages.errors.is_empty() && out.stderr.trim().is_empty() {
-        bail!("cargo stopped without saying why (exit status {:?})", out.status);
+        bail!(
+            "cargo stopped without saying why (exit status {:?})",
+            out.status
+        );
     }
     Ok(Build::Failed(CompileFailure {
         errors: messages.errors.len(),
@@ -89,17 +101,26 @@ struct Messages {
 fn parse_messages(stdout: &str) -> Messages {
     let mut found = Messages::default();
     for line in stdout.lines() {
-        let Ok(msg) = serde_json::from_str::<Value>(line) else { continue };
+        let Ok(msg) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
         match msg["reason"].as_str() {
             Some("compiler-artifact") => {
                 if let Some(exe) = msg["executable"].as_str() {
-                    let name = msg["target"]["name"].as_str().unwrap_or_default().to_string();
+                    let name = msg["target"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
                     found.executables.push((name, PathBuf::from(exe)));
                 }
             }
             Some("compiler-message") if msg["message"]["level"] == "error" => {
                 let m = &msg["message"];
-                let rendered = m["rendered"].as_str().unwrap_or_default().trim_end().to_string();
+                let rendered = m["rendered"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_string();
                 // "aborting due to previous error" summaries carry no span.
                 let spans = m["spans"].as_array().cloned().unwrap_or_default();
                 let file = spans
@@ -132,13 +153,20 @@ not json at all
     #[test]
     fn executables_are_read_from_compiler_artifacts() {
         let m = parse_messages(SAMPLE);
-        assert_eq!(m.executables, vec![("checks".into(), PathBuf::from("/t/debug/deps/checks-abc"))]);
+        assert_eq!(
+            m.executables,
+            vec![("checks".into(), PathBuf::from("/t/debug/deps/checks-abc"))]
+        );
     }
 
     #[test]
     fn only_real_errors_count_and_the_first_keeps_its_file() {
         let m = parse_messages(SAMPLE);
-        assert_eq!(m.errors.len(), 1, "warnings and the 'aborting' summary are not errors");
+        assert_eq!(
+            m.errors.len(),
+            1,
+            "warnings and the 'aborting' summary are not errors"
+        );
         assert!(m.errors[0].0.starts_with("error[E0308]: mismatched types"));
         assert_eq!(m.errors[0].1.as_deref(), Some("src/report.rs"));
     }

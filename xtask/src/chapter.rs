@@ -73,8 +73,9 @@ impl Chapter {
     pub fn all(ws: &Workspace) -> Result<Vec<Chapter>> {
         let mut chapters = Vec::new();
         let dir = ws.exercises_dir();
-        let entries = std::fs::read_dir(&dir)
-            .with_context(|| format!("reading the exercises folder {}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir).with_context(|| {
+            format!("reading the exercises folder {}", dir.display())
+        })?;
         for entry in entries {
             let path = entry?.path();
             let card_path = path.join("exercise.toml");
@@ -83,8 +84,9 @@ impl Chapter {
             }
             let text = std::fs::read_to_string(&card_path)
                 .with_context(|| format!("reading {}", card_path.display()))?;
-            let card: Card = toml::from_str(&text)
-                .with_context(|| format!("reading the chapter card {}", ws.show(&card_path)))?;
+            let card: Card = toml::from_str(&text).with_context(|| {
+                format!("reading the chapter card {}", ws.show(&card_path))
+            })?;
             let folder = path.file_name().unwrap_or_default().to_string_lossy();
             if folder != card.id {
                 bail!(
@@ -94,7 +96,11 @@ impl Chapter {
                 );
             }
             let solution_dir = ws.solutions_dir().join(&card.id);
-            chapters.push(Chapter { card, dir: path, solution_dir });
+            chapters.push(Chapter {
+                card,
+                dir: path,
+                solution_dir,
+            });
         }
         chapters.sort_by_key(|c| c.card.number);
         Ok(chapters)
@@ -136,8 +142,10 @@ fn normalize(query: &str) -> Query {
 }
 
 fn unknown_chapter_message(query: &str, chapters: &[Chapter]) -> String {
-    let list: Vec<String> =
-        chapters.iter().map(|c| format!("{} ({})", c.card.number, c.card.id)).collect();
+    let list: Vec<String> = chapters
+        .iter()
+        .map(|c| format!("{} ({})", c.card.number, c.card.id))
+        .collect();
     let closest = chapters
         .iter()
         .map(|c| (edit_distance(&query.to_lowercase(), &c.card.id), c))
@@ -147,7 +155,11 @@ fn unknown_chapter_message(query: &str, chapters: &[Chapter]) -> String {
         .unwrap_or_default();
     format!(
         "there is no chapter {query:?}. The chapters are: {}.{closest}",
-        if list.is_empty() { "none yet".to_string() } else { list.join(", ") }
+        if list.is_empty() {
+            "none yet".to_string()
+        } else {
+            list.join(", ")
+        }
     )
 }
 
@@ -176,7 +188,10 @@ mod tests {
         for q in ["2", "02", "ch02", "ch2", "CH02", " 2 "] {
             assert_eq!(normalize(q), Query::Number(2), "{q:?}");
         }
-        assert_eq!(normalize("ch02-measure"), Query::Name("ch02-measure".into()));
+        assert_eq!(
+            normalize("ch02-measure"),
+            Query::Name("ch02-measure".into())
+        );
         assert_eq!(normalize("measure"), Query::Name("measure".into()));
     }
 

@@ -39,7 +39,10 @@ impl Subject {
     }
 
     pub fn as_crate(&self) -> Crate<'_> {
-        Crate { manifest: &self.manifest, package: &self.package }
+        Crate {
+            manifest: &self.manifest,
+            package: &self.package,
+        }
     }
 }
 
@@ -62,8 +65,14 @@ impl Run {
 }
 
 /// Builds and runs every check of `chapter` against `subject`.
-pub fn run(ws: &Workspace, chapter: &Chapter, subject: &Subject, echo: bool) -> Result<Run> {
-    let executables = match cargo::build(ws, &subject.as_crate(), Targets::Tests, echo)? {
+pub fn run(
+    ws: &Workspace,
+    chapter: &Chapter,
+    subject: &Subject,
+    echo: bool,
+) -> Result<Run> {
+    let executables = match cargo::build(ws, &subject.as_crate(), Targets::Tests, echo)?
+    {
         Build::Built(exes) => exes,
         Build::Failed(failure) => return Ok(Run::DidNotCompile(failure)),
     };
@@ -80,12 +89,20 @@ pub fn run(ws: &Workspace, chapter: &Chapter, subject: &Subject, echo: bool) -> 
     });
     let timeout = Duration::from_secs(chapter.card.timeout_seconds);
     let outcomes = run_parallel(&tests, &subject.dir, timeout)?;
-    Ok(Run::Ran(tests.into_iter().map(|(_, n)| n).zip(outcomes).collect()))
+    Ok(Run::Ran(
+        tests.into_iter().map(|(_, n)| n).zip(outcomes).collect(),
+    ))
 }
 
 /// Runs every test in its own process, as many at once as there are cores.
-fn run_parallel(tests: &[(PathBuf, String)], dir: &Path, timeout: Duration) -> Result<Vec<Outcome>> {
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(tests.len().max(1));
+fn run_parallel(
+    tests: &[(PathBuf, String)],
+    dir: &Path,
+    timeout: Duration,
+) -> Result<Vec<Outcome>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(tests.len().max(1));
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<Outcome>>>> =
         Mutex::new((0..tests.len()).map(|_| None).collect());
@@ -94,7 +111,9 @@ fn run_parallel(tests: &[(PathBuf, String)], dir: &Path, timeout: Duration) -> R
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((exe, name)) = tests.get(i) else { break };
+                    let Some((exe, name)) = tests.get(i) else {
+                        break;
+                    };
                     let outcome = libtest::run_one(exe, name, dir, timeout);
                     results.lock().expect("no worker panics")[i] = Some(outcome);
                 }
@@ -116,7 +135,10 @@ fn source_order(tests_dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     files.sort();
     let mut names = Vec::new();
-    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "rs")) {
+    for file in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
         let text = std::fs::read_to_string(file).unwrap_or_default();
         let mut after_test_attr = false;
         for line in text.lines().map(str::trim) {
@@ -132,7 +154,9 @@ fn source_order(tests_dir: &Path) -> Vec<String> {
 }
 
 fn fn_name(line: &str) -> Option<&str> {
-    let rest = line.strip_prefix("async fn ").or_else(|| line.strip_prefix("fn "))?;
+    let rest = line
+        .strip_prefix("async fn ")
+        .or_else(|| line.strip_prefix("fn "))?;
     rest.split(['(', '<']).next()
 }
 
@@ -141,7 +165,11 @@ pub fn compile_failure_lines(chapter: &Chapter, f: &CompileFailure) -> Vec<Strin
     let mut lines = Vec::new();
     match &f.first {
         Some(rendered) => {
-            let count = if f.errors == 1 { "1 error".to_string() } else { format!("{} errors", f.errors) };
+            let count = if f.errors == 1 {
+                "1 error".to_string()
+            } else {
+                format!("{} errors", f.errors)
+            };
             let place = f.file.as_deref().unwrap_or("the chapter's crate");
             lines.push(format!(
                 "  {} the code does not compile ({count}); the first is in {place}:",
@@ -150,7 +178,10 @@ pub fn compile_failure_lines(chapter: &Chapter, f: &CompileFailure) -> Vec<Strin
             lines.extend(rendered.lines().map(|l| format!("    {l}")));
         }
         None => {
-            lines.push(format!("  {} cargo could not build the chapter:", ui::red("✗")));
+            lines.push(format!(
+                "  {} cargo could not build the chapter:",
+                ui::red("✗")
+            ));
             let tail: Vec<&str> = f.stderr.lines().rev().take(12).collect();
             lines.extend(tail.into_iter().rev().map(|l| format!("    {l}")));
         }
@@ -182,7 +213,10 @@ pub fn check_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
                     println!("{line}");
                 }
             }
-            let passed = verdicts.iter().filter(|(_, o)| *o == Outcome::Passed).count();
+            let passed = verdicts
+                .iter()
+                .filter(|(_, o)| *o == Outcome::Passed)
+                .count();
             if passed < verdicts.len() {
                 let next = format!(
                     "{passed} of {} checks pass. Read the first ✗ above, edit {}, and run \
@@ -230,8 +264,12 @@ fn edit_list(ws: &Workspace, chapter: &Chapter) -> String {
     if chapter.card.edit.is_empty() {
         return ws.show(&chapter.dir.join("src"));
     }
-    let files: Vec<String> =
-        chapter.card.edit.iter().map(|f| ws.show(&chapter.dir.join(f))).collect();
+    let files: Vec<String> = chapter
+        .card
+        .edit
+        .iter()
+        .map(|f| ws.show(&chapter.dir.join(f)))
+        .collect();
     files.join(" or ")
 }
 
@@ -241,7 +279,8 @@ mod tests {
 
     #[test]
     fn checks_are_ordered_as_written_in_the_test_file() {
-        let dir = std::env::temp_dir().join(format!("xtask-order-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("xtask-order-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("checks.rs"),
@@ -249,7 +288,10 @@ mod tests {
              async fn alpha_second() {}\n#[test]\nfn middle<T>() {}\n",
         )
         .unwrap();
-        assert_eq!(source_order(&dir), vec!["zebra_first", "alpha_second", "middle"]);
+        assert_eq!(
+            source_order(&dir),
+            vec!["zebra_first", "alpha_second", "middle"]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -47,7 +47,9 @@ pub struct Edit {
 /// Every decoy of a chapter, sorted by name.
 pub fn load_all(chapter: &Chapter) -> Result<Vec<Decoy>> {
     let dir = chapter.solution_dir.join("decoys");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(Vec::new()) };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
     let mut decoys = Vec::new();
     for entry in entries {
         let path = entry?.path();
@@ -60,12 +62,21 @@ pub fn load_all(chapter: &Chapter) -> Result<Vec<Decoy>> {
 }
 
 fn load(path: &Path) -> Result<Decoy> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut decoy: Decoy =
-        toml::from_str(&text).with_context(|| format!("reading the decoy {}", path.display()))?;
-    decoy.name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let mut decoy: Decoy = toml::from_str(&text)
+        .with_context(|| format!("reading the decoy {}", path.display()))?;
+    decoy.name = path
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     if decoy.edits.is_empty() {
-        bail!("the decoy {} has no [[edit]]: it would be the {:?} itself", path.display(), decoy.base);
+        bail!(
+            "the decoy {} has no [[edit]]: it would be the {:?} itself",
+            path.display(),
+            decoy.base
+        );
     }
     Ok(decoy)
 }
@@ -74,7 +85,11 @@ fn load(path: &Path) -> Result<Decoy> {
 pub fn apply(decoy: &Decoy, files: &mut BTreeMap<PathBuf, String>) -> Result<()> {
     for edit in &decoy.edits {
         let Some(text) = files.get_mut(&edit.file) else {
-            bail!("decoy {}: there is no file {} to edit", decoy.name, edit.file.display());
+            bail!(
+                "decoy {}: there is no file {} to edit",
+                decoy.name,
+                edit.file.display()
+            );
         };
         let found = text.matches(&edit.find).count();
         if found != 1 {
@@ -103,20 +118,26 @@ mod tests {
             base: Base::Solution,
             must_fail: "t".into(),
             message_contains: "x".into(),
-            edits: vec![Edit { file: "src/a.rs".into(), find: find.into(), replace: "JOIN".into() }],
+            edits: vec![Edit {
+                file: "src/a.rs".into(),
+                find: find.into(),
+                replace: "JOIN".into(),
+            }],
         }
     }
 
     #[test]
     fn an_edit_replaces_its_text_once() {
-        let mut files = BTreeMap::from([(PathBuf::from("src/a.rs"), "a LEFT JOIN b".to_string())]);
+        let mut files =
+            BTreeMap::from([(PathBuf::from("src/a.rs"), "a LEFT JOIN b".to_string())]);
         apply(&decoy("LEFT JOIN"), &mut files).unwrap();
         assert_eq!(files[Path::new("src/a.rs")], "a JOIN b");
     }
 
     #[test]
     fn an_edit_whose_text_is_missing_or_repeated_is_refused() {
-        let mut files = BTreeMap::from([(PathBuf::from("src/a.rs"), "x x".to_string())]);
+        let mut files =
+            BTreeMap::from([(PathBuf::from("src/a.rs"), "x x".to_string())]);
         let err = apply(&decoy("y"), &mut files).unwrap_err().to_string();
         assert!(err.contains("occurs 0 times"), "{err}");
         let err = apply(&decoy("x"), &mut files).unwrap_err().to_string();
@@ -128,7 +149,11 @@ mod tests {
         let ws = crate::workspace::Workspace::locate().unwrap();
         for chapter in Chapter::all(&ws).unwrap() {
             for d in load_all(&chapter).unwrap() {
-                assert!(!d.mistake.trim().is_empty(), "{}: say what the mistake is", d.name);
+                assert!(
+                    !d.mistake.trim().is_empty(),
+                    "{}: say what the mistake is",
+                    d.name
+                );
             }
         }
     }

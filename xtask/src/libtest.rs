@@ -27,17 +27,28 @@ pub enum Outcome {
 
 /// The test names in a test binary, as libtest lists them.
 pub fn list(exe: &Path) -> Result<Vec<String>> {
-    let out = Cmd::new(exe).arg("--list").output(Some(Duration::from_secs(30)))?;
+    let out = Cmd::new(exe)
+        .arg("--list")
+        .output(Some(Duration::from_secs(30)))?;
     crate::process::expect_success(&out, "listing the checks")?;
     Ok(parse_list(&out.stdout))
 }
 
 fn parse_list(stdout: &str) -> Vec<String> {
-    stdout.lines().filter_map(|l| l.strip_suffix(": test")).map(str::to_string).collect()
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Runs the single test `name` of `exe` in `dir`, stopping it after `timeout`.
-pub fn run_one(exe: &Path, name: &str, dir: &Path, timeout: Duration) -> Result<Outcome> {
+pub fn run_one(
+    exe: &Path,
+    name: &str,
+    dir: &Path,
+    timeout: Duration,
+) -> Result<Outcome> {
     let out = Cmd::new(exe)
         .args([name, "--exact", "--test-threads=1"])
         .env("RUST_BACKTRACE", "0")
@@ -53,9 +64,15 @@ pub fn run_one(exe: &Path, name: &str, dir: &Path, timeout: Duration) -> Result<
 }
 
 /// Reads the panic message and location from a failed single-test run.
-fn parse_failure(stdout: &str, stderr: &str, status: Option<std::process::ExitStatus>) -> Outcome {
+fn parse_failure(
+    stdout: &str,
+    stderr: &str,
+    status: Option<std::process::ExitStatus>,
+) -> Outcome {
     let lines: Vec<&str> = stdout.lines().collect();
-    let panic_at = lines.iter().position(|l| l.starts_with("thread '") && l.contains("panicked at "));
+    let panic_at = lines
+        .iter()
+        .position(|l| l.starts_with("thread '") && l.contains("panicked at "));
     if let Some(i) = panic_at {
         let location = lines[i]
             .split_once("panicked at ")
@@ -74,14 +91,29 @@ fn parse_failure(stdout: &str, stderr: &str, status: Option<std::process::ExitSt
     }
     // No panic in the captured output: the process died another way (a stack
     // overflow, an abort, `std::process::exit`). stderr says how.
-    let stderr_tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let stderr_tail: Vec<&str> =
+        stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     let how = match status.and_then(|s| s.code()) {
         Some(code) => format!("the test process exited with code {code}"),
         None => "the test process was killed by a signal (it crashed)".to_string(),
     };
-    let detail = stderr_tail.iter().rev().take(3).rev().copied().collect::<Vec<_>>().join("\n");
-    let message = if detail.is_empty() { how } else { format!("{how}: {detail}") };
-    Outcome::Failed { location: None, message }
+    let detail = stderr_tail
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let message = if detail.is_empty() {
+        how
+    } else {
+        format!("{how}: {detail}")
+    };
+    Outcome::Failed {
+        location: None,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -122,8 +154,9 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 8 filtered out
             outcome,
             Outcome::Failed {
                 location: Some("tests/checks.rs:95:9".into()),
-                message: "expected at most 2 SQL statements, saw 61.\nLook at src/report.rs."
-                    .into()
+                message:
+                    "expected at most 2 SQL statements, saw 61.\nLook at src/report.rs."
+                        .into()
             }
         );
     }
@@ -131,12 +164,16 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 8 filtered out
     #[test]
     fn a_crash_without_a_panic_is_explained_from_stderr() {
         let stderr = "\nthread 'deep' has overflowed its stack\nfatal runtime error: stack overflow\n";
-        let Outcome::Failed { location, message } = parse_failure("running 1 test\n", stderr, None)
+        let Outcome::Failed { location, message } =
+            parse_failure("running 1 test\n", stderr, None)
         else {
             panic!("expected a failure")
         };
         assert_eq!(location, None);
-        assert!(message.starts_with("the test process was killed by a signal"), "{message}");
+        assert!(
+            message.starts_with("the test process was killed by a signal"),
+            "{message}"
+        );
         assert!(message.contains("has overflowed its stack"), "{message}");
     }
 }

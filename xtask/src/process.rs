@@ -46,7 +46,10 @@ impl Cmd {
             .unwrap_or(program.as_ref())
             .to_string_lossy()
             .into_owned();
-        Self { inner: Command::new(program), shown }
+        Self {
+            inner: Command::new(program),
+            shown,
+        }
     }
 
     /// `cargo`, the same one that runs the runner, with the shared target dir.
@@ -100,14 +103,23 @@ impl Cmd {
 
     /// Runs with the terminal attached; true when it succeeded.
     pub fn run_attached(mut self) -> Result<bool> {
-        let status = self.inner.status().map_err(|e| spawn_error(&self.shown, e))?;
+        let status = self
+            .inner
+            .status()
+            .map_err(|e| spawn_error(&self.shown, e))?;
         Ok(status.success())
     }
 
     /// Runs to completion (or until `timeout`), capturing both output streams.
     pub fn output(mut self, timeout: Option<Duration>) -> Result<Output> {
-        self.inner.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = self.inner.spawn().map_err(|e| spawn_error(&self.shown, e))?;
+        self.inner
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self
+            .inner
+            .spawn()
+            .map_err(|e| spawn_error(&self.shown, e))?;
         // Drain both pipes on their own threads so a chatty child never blocks.
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
@@ -179,15 +191,25 @@ mod tests {
     #[test]
     fn a_command_past_its_timeout_is_stopped_and_reported_as_timed_out() {
         let start = Instant::now();
-        let out = Cmd::new("sleep").arg("5").output(Some(Duration::from_millis(100))).unwrap();
+        let out = Cmd::new("sleep")
+            .arg("5")
+            .output(Some(Duration::from_millis(100)))
+            .unwrap();
         assert!(out.timed_out());
         assert!(start.elapsed() < Duration::from_secs(3));
     }
 
     #[test]
     fn a_missing_program_is_explained_in_one_sentence() {
-        let err = Cmd::new("no-such-tool-xyz").output(None).err().unwrap().to_string();
-        assert!(err.contains("`no-such-tool-xyz` because it is not installed"), "{err}");
+        let err = Cmd::new("no-such-tool-xyz")
+            .output(None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("`no-such-tool-xyz` because it is not installed"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -51,7 +51,9 @@ pub struct Entry {
 pub type Progress = BTreeMap<String, Entry>;
 
 pub fn load(ws: &Workspace) -> Progress {
-    std::fs::read_to_string(ws.progress_file()).map(|t| parse(&t)).unwrap_or_default()
+    std::fs::read_to_string(ws.progress_file())
+        .map(|t| parse(&t))
+        .unwrap_or_default()
 }
 
 fn parse(text: &str) -> Progress {
@@ -68,7 +70,8 @@ fn parse(text: &str) -> Progress {
 }
 
 fn render(progress: &Progress) -> String {
-    let mut text = String::from("# cargo xtask progress: chapter id, state, hints seen\n");
+    let mut text =
+        String::from("# cargo xtask progress: chapter id, state, hints seen\n");
     for (id, e) in progress {
         text.push_str(&format!("{id} {} {}\n", e.state.word(), e.hints_seen));
     }
@@ -77,7 +80,8 @@ fn render(progress: &Progress) -> String {
 
 fn save(ws: &Workspace, progress: &Progress) -> Result<()> {
     let path = ws.progress_file();
-    std::fs::write(&path, render(progress)).with_context(|| format!("saving progress to {}", path.display()))
+    std::fs::write(&path, render(progress))
+        .with_context(|| format!("saving progress to {}", path.display()))
 }
 
 /// After a check: a pass marks the chapter passed; a failure never un-passes it.
@@ -106,9 +110,9 @@ pub fn show_status(ws: &Workspace) -> Result<bool> {
         };
         println!("  {:>2}  {:<36} {state}", c.card.number, c.card.title);
     }
-    let next = chapters
-        .iter()
-        .find(|c| progress.get(c.id()).copied().unwrap_or_default().state != State::Passed);
+    let next = chapters.iter().find(|c| {
+        progress.get(c.id()).copied().unwrap_or_default().state != State::Passed
+    });
     println!();
     match next {
         Some(c) => {
@@ -154,7 +158,11 @@ pub fn hint_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
     save(ws, &progress)?;
     for (i, hint) in hints.iter().enumerate().take(shown) {
         let label = format!("Hint {} of {}:", i + 1, hints.len());
-        let label = if i + 1 == shown { ui::bold(&label) } else { ui::dim(&label) };
+        let label = if i + 1 == shown {
+            ui::bold(&label)
+        } else {
+            ui::dim(&label)
+        };
         println!("\n{label}");
         for line in ui::wrap(hint, 2, ui::WIDTH) {
             println!("{line}");
@@ -180,8 +188,20 @@ mod tests {
     #[test]
     fn progress_survives_a_round_trip_through_its_file() {
         let mut p = Progress::new();
-        p.insert("ch02-measure".into(), Entry { state: State::Passed, hints_seen: 2 });
-        p.insert("ch05-caching".into(), Entry { state: State::InProgress, hints_seen: 0 });
+        p.insert(
+            "ch02-measure".into(),
+            Entry {
+                state: State::Passed,
+                hints_seen: 2,
+            },
+        );
+        p.insert(
+            "ch05-caching".into(),
+            Entry {
+                state: State::InProgress,
+                hints_seen: 0,
+            },
+        );
         assert_eq!(parse(&render(&p)), p);
     }
 

@@ -17,12 +17,17 @@ pub fn color() -> bool {
     static COLOR: OnceLock<bool> = OnceLock::new();
     *COLOR.get_or_init(|| {
         std::env::var_os("NO_COLOR").is_none()
-            && (std::io::stdout().is_terminal() || std::env::var_os("FORCE_COLOR").is_some())
+            && (std::io::stdout().is_terminal()
+                || std::env::var_os("FORCE_COLOR").is_some())
     })
 }
 
 fn paint(code: &str, text: &str) -> String {
-    if color() { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    if color() {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
 }
 
 pub fn green(text: &str) -> String {
@@ -113,7 +118,10 @@ pub fn wrap(text: &str, indent: usize, width: usize) -> Vec<String> {
     for word in text.split_whitespace() {
         let fresh = line.len() == pad_first.len();
         if !fresh && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::replace(&mut line, format!("{pad}{}", &text[..leading])));
+            lines.push(std::mem::replace(
+                &mut line,
+                format!("{pad}{}", &text[..leading]),
+            ));
         }
         if line.len() > pad_first.len() {
             line.push(' ');
@@ -161,9 +169,19 @@ mod tests {
         assert!(lines.len() > 2);
         for l in &lines {
             assert!(l.chars().count() <= 40, "{l:?}");
-            assert!(l.starts_with("      ") && !l.starts_with("       "), "{l:?}");
+            assert!(
+                l.starts_with("      ") && !l.starts_with("       "),
+                "{l:?}"
+            );
         }
-        assert_eq!(lines.join(" ").split_whitespace().collect::<Vec<_>>().join(" "), text);
+        assert_eq!(
+            lines
+                .join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            text
+        );
     }
 
     #[test]
@@ -196,14 +214,23 @@ mod tests {
             message: "called `Option::unwrap()` on a `None` value".into(),
         };
         let lines = verdict_lines("report_is_right", &outcome);
-        assert!(lines.last().unwrap().contains("(panicked at exercises/ch02-measure/src/report.rs:40:9)"));
+        assert!(
+            lines
+                .last()
+                .unwrap()
+                .contains("(panicked at exercises/ch02-measure/src/report.rs:40:9)")
+        );
     }
 
     #[test]
     fn a_hang_says_it_was_stopped_and_what_to_look_for() {
-        let lines = verdict_lines("t", &Outcome::TimedOut(std::time::Duration::from_secs(30)));
+        let lines =
+            verdict_lines("t", &Outcome::TimedOut(std::time::Duration::from_secs(30)));
         let text = lines.join(" ");
-        assert!(text.contains("did not finish within 30 s and was stopped"), "{text}");
+        assert!(
+            text.contains("did not finish within 30 s and was stopped"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -37,13 +37,19 @@ pub fn solution_files(chapter: &Chapter) -> Result<BTreeMap<PathBuf, String>> {
     let mut files = starter_files(chapter)?;
     let overlay = read_tree(&chapter.solution_dir, Path::new("src"))?;
     if overlay.is_empty() {
-        bail!("there is no solution in {}", chapter.solution_dir.join("src").display());
+        bail!(
+            "there is no solution in {}",
+            chapter.solution_dir.join("src").display()
+        );
     }
     files.extend(overlay);
     Ok(files)
 }
 
-pub fn decoy_files(chapter: &Chapter, decoy: &Decoy) -> Result<BTreeMap<PathBuf, String>> {
+pub fn decoy_files(
+    chapter: &Chapter,
+    decoy: &Decoy,
+) -> Result<BTreeMap<PathBuf, String>> {
     let mut files = match decoy.base {
         Base::Starter => starter_files(chapter)?,
         Base::Solution => solution_files(chapter)?,
@@ -53,37 +59,84 @@ pub fn decoy_files(chapter: &Chapter, decoy: &Decoy) -> Result<BTreeMap<PathBuf,
 }
 
 /// Writes the scratch crate `variant` of `chapter` and returns it as a subject.
+///
+/// Layout: `variants/<chapter>/<variant>/` is a workspace root (profiles, lock
+/// file) whose one member is the crate in `<variant>/` below it. The extra level
+/// matters: cargo names a local package's artifacts by its path relative to its
+/// workspace root, so a crate that was its own root would share artifact names
+/// with every other variant, and builds would overwrite each other.
 pub fn assemble(
     ws: &Workspace,
     chapter: &Chapter,
     variant: &str,
     files: &BTreeMap<PathBuf, String>,
 ) -> Result<Subject> {
-    let dir = ws.scratch_dir().join("variants").join(chapter.id()).join(variant);
+    let root = ws
+        .scratch_dir()
+        .join("variants")
+        .join(chapter.id())
+        .join(variant);
     let manifest = manifest(ws, chapter)?;
+    let root_manifest = root_manifest(ws, variant)?;
     let lock = std::fs::read_to_string(ws.root.join("Cargo.lock")).unwrap_or_default();
-    let mut wanted: BTreeMap<PathBuf, &str> = files.iter().map(|(p, t)| (p.clone(), t.as_str())).collect();
-    wanted.insert("Cargo.toml".into(), &manifest);
+    let crate_dir = PathBuf::from(variant);
+    let mut wanted: BTreeMap<PathBuf, &str> = files
+        .iter()
+        .map(|(p, t)| (crate_dir.join(p), t.as_str()))
+        .collect();
+    wanted.insert(crate_dir.join("Cargo.toml"), &manifest);
+    wanted.insert("Cargo.toml".into(), &root_manifest);
     if !lock.is_empty() {
         wanted.insert("Cargo.lock".into(), &lock);
     }
-    sync_tree(&dir, &wanted)?;
+    sync_tree(&root, &crate_dir, &wanted)?;
     Ok(Subject {
-        manifest: dir.join("Cargo.toml"),
+        manifest: root.join(&crate_dir).join("Cargo.toml"),
         package: chapter.package().to_string(),
-        dir,
+        dir: root.join(crate_dir),
     })
 }
+
+/// The scratch workspace's root manifest: one member, the root's profiles.
+fn root_manifest(ws: &Workspace, member: &str) -> Result<String> {
+    let root = read_toml(&ws.root.join("Cargo.toml"))?;
+    let mut m = Table::new();
+    let mut workspace = Table::new();
+    workspace.insert("resolver".into(), Value::String("3".into()));
+    workspace.insert(
+        "members".into(),
+        Value::Array(vec![Value::String(member.into())]),
+    );
+    m.insert("workspace".into(), Value::Table(workspace));
+    if let Some(profile) = root.get("profile") {
+        m.insert("profile".into(), profile.clone());
+    }
+    Ok(format!("{GENERATED}\n{}", toml::to_string(&m)?))
+}
+
+const GENERATED: &str =
+    "# Written by `cargo xtask` (see xtask/src/variant.rs); do not edit.";
 
 /// The scratch crate's manifest, derived from the exercise's.
 pub fn manifest(ws: &Workspace, chapter: &Chapter) -> Result<String> {
     let root = read_toml(&ws.root.join("Cargo.toml"))?;
     let mut m = read_toml(&chapter.dir.join("Cargo.toml"))?;
-    let ws_table = root.get("workspace").and_then(Value::as_table).cloned().unwrap_or_default();
+    let ws_table = root
+        .get("workspace")
+        .and_then(Value::as_table)
+        .cloned()
+        .unwrap_or_default();
 
     // [package]: inherit fields, and list every target explicitly below.
-    let inherited = ws_table.get("package").and_then(Value::as_table).cloned().unwrap_or_default();
-    let package = m.get_mut("package").and_then(Value::as_table_mut).context("no [package]")?;
+    let inherited = ws_table
+        .get("package")
+        .and_then(Value::as_table)
+        .cloned()
+        .unwrap_or_default();
+    let package = m
+        .get_mut("package")
+        .and_then(Value::as_table_mut)
+        .context("no [package]")?;
     for (key, value) in package.iter_mut() {
         if is_inherited(value) {
             *value = inherited
@@ -97,17 +150,31 @@ pub fn manifest(ws: &Workspace, chapter: &Chapter) -> Result<String> {
     }
 
     // Dependencies: resolve `workspace = true`, make every path absolute.
-    let ws_deps = ws_table.get("dependencies").and_then(Value::as_table).cloned().unwrap_or_default();
+    let ws_deps = ws_table
+        .get("dependencies")
+        .and_then(Value::as_table)
+        .cloned()
+        .unwrap_or_default();
     for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
-        let Some(deps) = m.get_mut(section).and_then(Value::as_table_mut) else { continue };
+        let Some(deps) = m.get_mut(section).and_then(Value::as_table_mut) else {
+            continue;
+        };
         for (name, dep) in deps.iter_mut() {
             *dep = resolve_dependency(name, dep, &ws_deps, &ws.root, &chapter.dir)?;
         }
     }
 
     // Targets: the exercise's own test, bench and example files, by absolute path.
-    for (kind, folder) in [("test", "tests"), ("bench", "benches"), ("example", "examples")] {
-        let declared = m.get(kind).and_then(Value::as_array).cloned().unwrap_or_default();
+    for (kind, folder) in [
+        ("test", "tests"),
+        ("bench", "benches"),
+        ("example", "examples"),
+    ] {
+        let declared = m
+            .get(kind)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let targets = targets_in(&chapter.dir.join(folder), &declared)?;
         if targets.is_empty() {
             m.remove(kind);
@@ -116,19 +183,15 @@ pub fn manifest(ws: &Workspace, chapter: &Chapter) -> Result<String> {
         }
     }
 
-    m.insert("workspace".into(), Value::Table(Table::new()));
-    if let Some(profile) = root.get("profile") {
-        m.insert("profile".into(), profile.clone());
-    }
-    let header = format!(
-        "# Written by `cargo xtask` from exercises/{}/Cargo.toml; do not edit.\n",
-        chapter.id()
-    );
-    Ok(header + &toml::to_string(&m)?)
+    Ok(format!("{GENERATED}\n{}", toml::to_string(&m)?))
 }
 
 fn is_inherited(value: &Value) -> bool {
-    value.as_table().and_then(|t| t.get("workspace")).and_then(Value::as_bool) == Some(true)
+    value
+        .as_table()
+        .and_then(|t| t.get("workspace"))
+        .and_then(Value::as_bool)
+        == Some(true)
 }
 
 fn resolve_dependency(
@@ -146,7 +209,11 @@ fn resolve_dependency(
         // The member may add features and make the dependency optional.
         let own = dep.as_table().cloned().unwrap_or_default();
         if let Some(Value::Array(extra)) = own.get("features") {
-            let mut features = t.get("features").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut features = t
+                .get("features")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             features.extend(extra.iter().cloned());
             t.insert("features".into(), Value::Array(features));
         }
@@ -166,7 +233,9 @@ fn resolve_dependency(
 
 fn as_dep_table(dep: &Value) -> Table {
     match dep {
-        Value::String(version) => Table::from_iter([("version".to_string(), Value::String(version.clone()))]),
+        Value::String(version) => {
+            Table::from_iter([("version".to_string(), Value::String(version.clone()))])
+        }
         Value::Table(t) => t.clone(),
         _ => Table::new(),
     }
@@ -176,10 +245,16 @@ fn as_dep_table(dep: &Value) -> Table {
 /// about them (e.g. `harness = false`), with absolute paths.
 fn targets_in(folder: &Path, declared: &[Value]) -> Result<Vec<Value>> {
     let mut found: Vec<(String, PathBuf)> = Vec::new();
-    let Ok(entries) = std::fs::read_dir(folder) else { return Ok(Vec::new()) };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(Vec::new());
+    };
     for entry in entries {
         let path = entry?.path();
-        let stem = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let stem = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         if path.extension().is_some_and(|e| e == "rs") {
             found.push((stem, path));
         } else if path.join("main.rs").is_file() {
@@ -204,7 +279,8 @@ fn targets_in(folder: &Path, declared: &[Value]) -> Result<Vec<Value>> {
 }
 
 fn read_toml(path: &Path) -> Result<Table> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -213,7 +289,9 @@ fn read_tree(base: &Path, sub: &Path) -> Result<BTreeMap<PathBuf, String>> {
     let mut files = BTreeMap::new();
     let mut stack = vec![base.join(sub)];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries {
             let path = entry?.path();
             if path.is_dir() {
@@ -229,9 +307,13 @@ fn read_tree(base: &Path, sub: &Path) -> Result<BTreeMap<PathBuf, String>> {
     Ok(files)
 }
 
-/// Makes `dir` hold exactly `wanted` under `src/` plus the top-level files,
+/// Makes `dir` hold exactly `wanted` (no stale file left in `crate_dir/src`),
 /// writing only what changed so that cargo's fingerprints stay valid.
-fn sync_tree(dir: &Path, wanted: &BTreeMap<PathBuf, &str>) -> Result<()> {
+fn sync_tree(
+    dir: &Path,
+    crate_dir: &Path,
+    wanted: &BTreeMap<PathBuf, &str>,
+) -> Result<()> {
     for (rel, text) in wanted {
         let path = dir.join(rel);
         if std::fs::read_to_string(&path).ok().as_deref() == Some(*text) {
@@ -240,9 +322,10 @@ fn sync_tree(dir: &Path, wanted: &BTreeMap<PathBuf, &str>) -> Result<()> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, text)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
-    for (rel, _) in read_tree(dir, Path::new("src"))? {
+    for (rel, _) in read_tree(dir, &crate_dir.join("src"))? {
         if !wanted.contains_key(&rel) {
             std::fs::remove_file(dir.join(&rel))?;
         }
@@ -264,12 +347,32 @@ mod tests {
         assert_eq!(m["package"]["name"].as_str(), Some("ch02-measure"));
         assert_eq!(m["package"]["edition"].as_str(), Some("2024"));
         let support = m["dev-dependencies"]["support"]["path"].as_str().unwrap();
-        assert!(Path::new(support).is_absolute() && Path::new(support).join("Cargo.toml").is_file());
+        assert!(
+            Path::new(support).is_absolute()
+                && Path::new(support).join("Cargo.toml").is_file()
+        );
         let bench = &m["bench"].as_array().unwrap()[0];
-        assert_eq!(bench["harness"].as_bool(), Some(false), "declared settings are kept");
+        assert_eq!(
+            bench["harness"].as_bool(),
+            Some(false),
+            "declared settings are kept"
+        );
         assert!(Path::new(bench["path"].as_str().unwrap()).is_file());
-        assert!(m["workspace"].as_table().unwrap().is_empty());
-        assert!(m.contains_key("profile"), "the root's profiles keep builds shared");
+    }
+
+    #[test]
+    fn each_variant_is_a_member_one_level_below_its_own_workspace_root() {
+        let ws = Workspace::locate().unwrap();
+        let text = root_manifest(&ws, "decoy-x").unwrap();
+        let m: Table = toml::from_str(&text).unwrap();
+        assert_eq!(
+            m["workspace"]["members"].as_array().unwrap()[0].as_str(),
+            Some("decoy-x")
+        );
+        assert!(
+            m.contains_key("profile"),
+            "the root's profiles keep dependency builds shared"
+        );
     }
 
     #[test]
@@ -281,6 +384,9 @@ mod tests {
         let lib = Path::new("src/lib.rs");
         assert_eq!(starter[lib], solution[lib], "lib.rs is the starter's");
         let report = Path::new("src/report.rs");
-        assert_ne!(starter[report], solution[report], "report.rs is the solution's");
+        assert_ne!(
+            starter[report], solution[report],
+            "report.rs is the solution's"
+        );
     }
 }

@@ -57,20 +57,40 @@ pub fn verify_command(ws: &Workspace, only: &[String]) -> Result<bool> {
     let chapters = if only.is_empty() {
         Chapter::all(ws)?
     } else {
-        only.iter().map(|q| Chapter::find(ws, q)).collect::<Result<_>>()?
+        only.iter()
+            .map(|q| Chapter::find(ws, q))
+            .collect::<Result<_>>()?
     };
     warn_if_starters_are_edited(ws);
 
     ui::heading("The runner's own tests");
     let out = Cmd::cargo(ws)
-        .args(["test", "--quiet", "--package", "xtask", "--package", "support"])
+        .args([
+            "test",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--package",
+            "support",
+        ])
         .echo()
         .output(None)?;
-    tally.claim(out.success(), "runner and support tests pass", &tail(&out.stdout, &out.stderr));
+    tally.claim(
+        out.success(),
+        "runner and support tests pass",
+        &tail(&out.stdout, &out.stderr),
+    );
 
     ui::heading("Formatting and lints");
-    let out = Cmd::cargo(ws).args(["fmt", "--all", "--check"]).echo().output(None)?;
-    tally.claim(out.success(), "cargo fmt --check (runner, support, starters)", &out.stdout);
+    let out = Cmd::cargo(ws)
+        .args(["fmt", "--all", "--check"])
+        .echo()
+        .output(None)?;
+    tally.claim(
+        out.success(),
+        "cargo fmt --check (runner, support, starters)",
+        &out.stdout,
+    );
     let solution_files = rust_files(&ws.solutions_dir());
     if !solution_files.is_empty() {
         let out = Cmd::new("rustfmt")
@@ -81,10 +101,22 @@ pub fn verify_command(ws: &Workspace, only: &[String]) -> Result<bool> {
         tally.claim(out.success(), "rustfmt --check (solutions)", &out.stdout);
     }
     let out = Cmd::cargo(ws)
-        .args(["clippy", "--quiet", "--workspace", "--all-targets", "--", "-D", "warnings"])
+        .args([
+            "clippy",
+            "--quiet",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
         .echo()
         .output(None)?;
-    tally.claim(out.success(), "clippy -D warnings (runner, support, starters)", &tail("", &out.stderr));
+    tally.claim(
+        out.success(),
+        "clippy -D warnings (runner, support, starters)",
+        &tail("", &out.stderr),
+    );
 
     let mut rows = Vec::new();
     for chapter in &chapters {
@@ -92,15 +124,26 @@ pub fn verify_command(ws: &Workspace, only: &[String]) -> Result<bool> {
     }
 
     ui::heading("The book");
-    tally.claim(book::build(ws, false)?, "the book builds, every include resolves", "");
+    tally.claim(
+        book::build(ws, false)?,
+        "the book builds, every include resolves",
+        "",
+    );
 
     ui::heading("Originality");
     let tool = ws.root.join("../shared/tools/originality-check");
     if tool.is_file() {
         let out = Cmd::new(&tool).arg(&ws.root).echo().output(None)?;
-        tally.claim(out.success(), "no sentence shared with the reference article", &out.stdout);
+        tally.claim(
+            out.success(),
+            "no sentence shared with the reference article",
+            &out.stdout,
+        );
     } else {
-        println!("  - skipped: {} is not here (it ships with the team's shared folder)", tool.display());
+        println!(
+            "  - skipped: {} is not here (it ships with the team's shared folder)",
+            tool.display()
+        );
     }
 
     print_table(&rows);
@@ -120,14 +163,36 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
     // 1. The starter must fail, and fail on a check, not on a compile error.
     let run = checks::run(ws, chapter, &Subject::learner(ws, chapter), false)?;
     let (starter_ok, detail) = match &run {
-        Run::DidNotCompile(f) => (false, format!("the starter does not compile:\n{}", f.first.clone().unwrap_or_default())),
-        Run::Ran(_) if run.all_passed() => (false, "every check passes on the starter: it is already solved".into()),
+        Run::DidNotCompile(f) => (
+            false,
+            format!(
+                "the starter does not compile:\n{}",
+                f.first.clone().unwrap_or_default()
+            ),
+        ),
+        Run::Ran(_) if run.all_passed() => (
+            false,
+            "every check passes on the starter: it is already solved".into(),
+        ),
         Run::Ran(v) => {
-            let names: Vec<String> = run.failed().iter().map(|(n, _)| ui::sentence(n)).collect();
-            (true, format!("{} of {} checks fail: {}", names.len(), v.len(), names.join("; ")))
+            let names: Vec<String> =
+                run.failed().iter().map(|(n, _)| ui::sentence(n)).collect();
+            (
+                true,
+                format!(
+                    "{} of {} checks fail: {}",
+                    names.len(),
+                    v.len(),
+                    names.join("; ")
+                ),
+            )
         }
     };
-    tally.claim(starter_ok, &format!("{id}: the starter fails its checks"), &detail);
+    tally.claim(
+        starter_ok,
+        &format!("{id}: the starter fails its checks"),
+        &detail,
+    );
     if starter_ok {
         println!("      {}", ui::dim(&detail));
     }
@@ -136,18 +201,29 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
     let files = variant::solution_files(chapter)?;
     let subject = variant::assemble(ws, chapter, "solution", &files)?;
     let run = checks::run(ws, chapter, &subject, false)?;
-    let solution_ok = tally.claim(run.all_passed(), &format!("{id}: the solution passes every check"), &describe(&run));
+    let solution_ok = tally.claim(
+        run.all_passed(),
+        &format!("{id}: the solution passes every check"),
+        &describe(&run),
+    );
     let out = Cmd::cargo(ws)
         .args(["clippy", "--quiet", "--all-targets", "--manifest-path"])
         .arg(&subject.manifest)
         .args(["--", "-D", "warnings"])
         .output(None)?;
-    tally.claim(out.success(), &format!("{id}: the solution is clippy-clean"), &tail("", &out.stderr));
+    tally.claim(
+        out.success(),
+        &format!("{id}: the solution is clippy-clean"),
+        &tail("", &out.stderr),
+    );
     let mut ratio = "-".to_string();
     if let Some(gate) = &chapter.card.bench
         && solution_ok
     {
-        let home = ws.scratch_dir().join("criterion-quick").join(format!("{id}-solution"));
+        let home = ws
+            .scratch_dir()
+            .join("criterion-quick")
+            .join(format!("{id}-solution"));
         let result = bench::quick(ws, chapter, gate, &subject, &home, false)?;
         let (ok, detail) = match &result {
             Ok(r) => {
@@ -168,7 +244,11 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
             }
             Err(why) => (false, why.clone()),
         };
-        tally.claim(ok, &format!("{id}: the solution beats the bench gate by 3× or more"), &detail);
+        tally.claim(
+            ok,
+            &format!("{id}: the solution beats the bench gate by 3× or more"),
+            &detail,
+        );
         println!("      {}", ui::dim(&detail));
     }
 
@@ -176,10 +256,16 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
     let decoys = decoy::load_all(chapter)?;
     let mut rejected = 0;
     for d in &decoys {
-        let files = variant::decoy_files(chapter, d)?;
-        let subject = variant::assemble(ws, chapter, &format!("decoy-{}", d.name), &files)?;
-        let run = checks::run(ws, chapter, &subject, false)?;
-        let (ok, detail) = judge_decoy(d, &run);
+        // A decoy whose edit no longer applies is a failed claim, not a crash:
+        // the rest of the chapter is still worth verifying.
+        let (ok, detail) = match variant::decoy_files(chapter, d) {
+            Ok(files) => {
+                let name = format!("decoy-{}", d.name);
+                let subject = variant::assemble(ws, chapter, &name, &files)?;
+                judge_decoy(d, &checks::run(ws, chapter, &subject, false)?)
+            }
+            Err(err) => (false, format!("{err:#}")),
+        };
         if tally.claim(ok, &format!("{id}: decoy {} is rejected", d.name), &detail) {
             rejected += 1;
         }
@@ -197,18 +283,36 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
 fn judge_decoy(d: &decoy::Decoy, run: &Run) -> (bool, String) {
     let failed = match run {
         Run::DidNotCompile(f) => {
-            return (false, format!("the decoy does not compile, so it proves nothing:\n{}", f.first.clone().unwrap_or_default()));
+            return (
+                false,
+                format!(
+                    "the decoy does not compile, so it proves nothing:\n{}",
+                    f.first.clone().unwrap_or_default()
+                ),
+            );
         }
         Run::Ran(_) => run.failed(),
     };
-    let target = failed.iter().find(|(name, _)| name.rsplit("::").next() == Some(d.must_fail.as_str()));
+    let target = failed
+        .iter()
+        .find(|(name, _)| name.rsplit("::").next() == Some(d.must_fail.as_str()));
     match target {
-        Some((_, Outcome::Failed { message, .. })) if message.contains(&d.message_contains) => (true, String::new()),
+        Some((_, Outcome::Failed { message, .. }))
+            if message.contains(&d.message_contains) =>
+        {
+            (true, String::new())
+        }
         Some((_, Outcome::Failed { message, .. })) => (
             false,
-            format!("{} failed, but its message lacks {:?}:\n{message}", d.must_fail, d.message_contains),
+            format!(
+                "{} failed, but its message lacks {:?}:\n{message}",
+                d.must_fail, d.message_contains
+            ),
         ),
-        Some((_, other)) => (false, format!("{} did not fail cleanly: {other:?}", d.must_fail)),
+        Some((_, other)) => (
+            false,
+            format!("{} did not fail cleanly: {other:?}", d.must_fail),
+        ),
         None => {
             let names: Vec<String> = failed.iter().map(|(n, _)| n.clone()).collect();
             (
@@ -217,7 +321,11 @@ fn judge_decoy(d: &decoy::Decoy, run: &Run) -> (bool, String) {
                     "mistake: {}\n{} passed; the checks that failed: {}",
                     d.mistake.trim(),
                     d.must_fail,
-                    if names.is_empty() { "none".into() } else { names.join(", ") }
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    }
                 ),
             )
         }
@@ -226,7 +334,10 @@ fn judge_decoy(d: &decoy::Decoy, run: &Run) -> (bool, String) {
 
 fn describe(run: &Run) -> String {
     match run {
-        Run::DidNotCompile(f) => format!("does not compile:\n{}", f.first.clone().unwrap_or_else(|| f.stderr.clone())),
+        Run::DidNotCompile(f) => format!(
+            "does not compile:\n{}",
+            f.first.clone().unwrap_or_else(|| f.stderr.clone())
+        ),
         Run::Ran(_) => run
             .failed()
             .iter()
@@ -240,9 +351,18 @@ fn print_table(rows: &[Row]) {
     if rows.is_empty() {
         return;
     }
-    let yes_no = |ok: bool, yes: &str| if ok { format!("{yes} ✓") } else { "✗".to_string() };
+    let yes_no = |ok: bool, yes: &str| {
+        if ok {
+            format!("{yes} ✓")
+        } else {
+            "✗".to_string()
+        }
+    };
     ui::heading("Chapters");
-    println!("  {:<22} {:<10} {:<10} {:<8} {}", "chapter", "starter", "solution", "decoys", "bench ratio");
+    println!(
+        "  {:<22} {:<10} {:<10} {:<8} bench ratio",
+        "chapter", "starter", "solution", "decoys"
+    );
     for r in rows {
         let decoys = format!("{}/{}", r.decoys.0, r.decoys.1);
         println!(
@@ -278,7 +398,9 @@ fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -294,6 +416,10 @@ fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// The last lines of a command's output, for a failure's detail.
 fn tail(stdout: &str, stderr: &str) -> String {
-    let all: Vec<&str> = stdout.lines().chain(stderr.lines()).filter(|l| !l.trim().is_empty()).collect();
+    let all: Vec<&str> = stdout
+        .lines()
+        .chain(stderr.lines())
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     all[all.len().saturating_sub(25)..].join("\n")
 }

@@ -17,7 +17,9 @@ impl Workspace {
     /// The repository root: the folder above this crate's manifest.
     pub fn locate() -> Result<Self> {
         let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let root = here.parent().context("the xtask crate has no parent folder")?;
+        let root = here
+            .parent()
+            .context("the xtask crate has no parent folder")?;
         if !root.join("exercises").is_dir() {
             bail!(
                 "the runner expected the course's exercises/ folder at {}, and it is \
@@ -25,7 +27,9 @@ impl Workspace {
                 root.display()
             );
         }
-        Ok(Self { root: root.to_path_buf() })
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
     }
 
     pub fn target_dir(&self) -> PathBuf {
@@ -58,6 +62,9 @@ impl Workspace {
 
     /// A path as the learner should read it: relative to the repository root.
     pub fn show(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
     }
 }

@@ -46,7 +46,7 @@ fn expected_report(shop: &Shop) -> Vec<CustomerReport> {
                 .iter()
                 .filter(|o| o.customer_id == c.id)
                 .collect();
-            orders.sort_by(|a, b| (b.placed_at, b.id).cmp(&(a.placed_at, a.id)));
+            orders.sort_by_key(|o| std::cmp::Reverse((o.placed_at, o.id)));
             let orders: Vec<OrderSummary> = orders
                 .into_iter()
                 .map(|o| {

@@ -19,5 +19,9 @@ use std::hash::Hash;
 #[tracing::instrument(skip_all, fields(n = items.len()))]
 pub fn first_seen_unique<T: Eq + Hash + Clone>(items: &[T]) -> Vec<T> {
     let mut seen = HashSet::with_capacity(items.len());
-    items.iter().filter(|item| seen.insert(*item)).cloned().collect()
+    items
+        .iter()
+        .filter(|item| seen.insert(*item))
+        .cloned()
+        .collect()
 }

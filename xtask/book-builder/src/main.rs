@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 fn main() -> Result<()> {
-    let dir = std::env::args_os().nth(1).map(PathBuf::from).context("usage: book-builder <book folder>")?;
-    let book = mdbook_driver::MDBook::load(&dir).with_context(|| format!("loading the book in {}", dir.display()))?;
+    let dir = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .context("usage: book-builder <book folder>")?;
+    let book = mdbook_driver::MDBook::load(&dir)
+        .with_context(|| format!("loading the book in {}", dir.display()))?;
     book.build().context("building the book")?;
     let out = dir.join("book");
     let unresolved = unresolved_includes(&out)?;
@@ -39,7 +43,12 @@ fn unresolved_includes(out: &Path) -> Result<Vec<String>> {
             } else if path.extension().is_some_and(|e| e == "html")
                 && std::fs::read_to_string(&path)?.contains("{{#include")
             {
-                bad.push(path.strip_prefix(out).unwrap_or(&path).display().to_string());
+                bad.push(
+                    path.strip_prefix(out)
+                        .unwrap_or(&path)
+                        .display()
+                        .to_string(),
+                );
             }
         }
     }

@@ -70,9 +70,10 @@ fn query<T>(
 
 pub fn first_seen_unique<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
     let mut seen: Vec<T> = Vec::new();
-    items
-        .iter()
-        .filter(|i| !seen.contains(i))
-        .for_each(|i| seen.push(i.clone()));
+    for item in items {
+        if !seen.contains(item) {
+            seen.push(item.clone());
+        }
+    }
     seen
 }
