@@ -16,11 +16,15 @@ use crate::process::Cmd;
 use crate::ui;
 use crate::workspace::Workspace;
 
-/// Builds the book; `Ok(false)` when mdBook reported a problem.
-pub fn build(ws: &Workspace, echo: bool) -> Result<bool> {
+/// Builds the book; `Ok(false)` when mdBook reported a problem. `strict`
+/// (for verify) also fails on a code include that no longer resolves.
+pub fn build(ws: &Workspace, echo: bool, strict: bool) -> Result<bool> {
     let mut cmd = Cmd::cargo(ws)
         .args(["run", "--quiet", "--package", "book-builder", "--"])
         .arg(ws.book_dir());
+    if strict {
+        cmd = cmd.arg("--strict");
+    }
     if echo {
         cmd = cmd.echo();
         return cmd.run_attached();
@@ -35,7 +39,7 @@ pub fn build(ws: &Workspace, echo: bool) -> Result<bool> {
 /// `cargo xtask book [--open]`.
 pub fn book_command(ws: &Workspace, open: bool, port: u16) -> Result<bool> {
     ui::heading("The book");
-    if !build(ws, true)? {
+    if !build(ws, true, false)? {
         println!("The book did not build; the message above says which page and why.");
         return Ok(false);
     }

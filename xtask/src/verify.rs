@@ -125,7 +125,7 @@ pub fn verify_command(ws: &Workspace, only: &[String]) -> Result<bool> {
 
     ui::heading("The book");
     tally.claim(
-        book::build(ws, false)?,
+        book::build(ws, false, true)?,
         "the book builds, every include resolves",
         "",
     );

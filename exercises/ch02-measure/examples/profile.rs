@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_span_events(FmtSpan::CLOSE)
         .with_target(false)
-        .without_time()
+        .with_timer(tracing_subscriber::fmt::time::Uptime::default())
         .init();
 
     let conn = rusqlite::Connection::open_in_memory()?;

@@ -270,6 +270,7 @@ fn amounts_are_formatted_as_dollars_with_thousands_separators() {
     }
 }
 
+// ANCHOR: probe
 thread_local! {
     /// How many times the Probe type below was hashed or compared.
     static OPS: Cell<u64> = const { Cell::new(0) };
@@ -283,6 +284,7 @@ struct Probe(u64);
 fn tick() {
     OPS.with(|n| n.set(n.get() + 1));
 }
+// ANCHOR_END: probe
 impl PartialEq for Probe {
     fn eq(&self, other: &Self) -> bool {
         tick();

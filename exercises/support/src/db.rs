@@ -44,6 +44,7 @@ impl CountingConnection {
     ) -> rusqlite::Result<Self> {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&statements);
+        // ANCHOR: trace_hook
         conn.trace_v2(
             TraceEventCodes::SQLITE_TRACE_STMT,
             Some(move |event: TraceEvent<'_>| {
@@ -59,6 +60,7 @@ impl CountingConnection {
                 }
             }),
         )?;
+        // ANCHOR_END: trace_hook
         Ok(Self { conn, statements })
     }
 
