@@ -166,6 +166,9 @@ pub fn print_gate(gate: &BenchGate, result: &Result<GateResult, String>) {
 /// `cargo xtask bench N`: criterion's full run with its HTML report.
 pub fn bench_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
     ui::heading(&format!("{} · full bench", chapter.heading()));
+    if crate::checks::checks_were_changed(ws, chapter)? {
+        return Ok(false);
+    }
     let ok = Cmd::cargo(ws)
         .args(["bench", "--package", chapter.package()])
         .echo()

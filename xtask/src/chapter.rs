@@ -85,7 +85,11 @@ impl Chapter {
             let text = std::fs::read_to_string(&card_path)
                 .with_context(|| format!("reading {}", card_path.display()))?;
             let card: Card = toml::from_str(&text).with_context(|| {
-                format!("reading the chapter card {}", ws.show(&card_path))
+                let shown = ws.show(&card_path);
+                format!(
+                    "reading the chapter card {shown} (the runner needs it as the course \
+                     gave it; `git checkout -- {shown}` puts it back)"
+                )
             })?;
             let folder = path.file_name().unwrap_or_default().to_string_lossy();
             if folder != card.id {
@@ -107,8 +111,8 @@ impl Chapter {
     }
 
     /// The chapter the learner means by `query`, or an error that lists the
-    /// chapters and suggests the closest one.
-    pub fn find(ws: &Workspace, query: &str) -> Result<Chapter> {
+    /// chapters and suggests the closest one as `cargo xtask <command> N`.
+    pub fn find(ws: &Workspace, query: &str, command: &str) -> Result<Chapter> {
         let chapters = Self::all(ws)?;
         let wanted = normalize(query);
         let index = chapters.iter().position(|c| {
@@ -120,7 +124,7 @@ impl Chapter {
         });
         match index {
             Some(i) => Ok(chapters.into_iter().nth(i).expect("index from position")),
-            None => bail!("{}", unknown_chapter_message(query, &chapters)),
+            None => bail!("{}", unknown_chapter_message(query, command, &chapters)),
         }
     }
 }
@@ -141,20 +145,30 @@ fn normalize(query: &str) -> Query {
     }
 }
 
-fn unknown_chapter_message(query: &str, chapters: &[Chapter]) -> String {
+fn unknown_chapter_message(query: &str, command: &str, chapters: &[Chapter]) -> String {
     let list: Vec<String> = chapters
         .iter()
         .map(|c| format!("{} ({})", c.card.number, c.card.id))
         .collect();
+    // Compare with the id and with the slug alone, so `mesure` finds `measure`.
+    let wanted = query.trim().to_lowercase();
     let closest = chapters
         .iter()
-        .map(|c| (edit_distance(&query.to_lowercase(), &c.card.id), c))
+        .map(|c| {
+            let id = c.card.id.as_str();
+            let slug = id.split_once('-').map_or(id, |(_, s)| s);
+            let d = edit_distance(&wanted, id).min(edit_distance(&wanted, slug));
+            (d, c)
+        })
         .min_by_key(|(d, _)| *d)
-        .filter(|(d, _)| *d <= 4)
-        .map(|(_, c)| format!(" Did you mean `cargo xtask check {}`?", c.card.number))
-        .unwrap_or_default();
+        .filter(|(d, _)| *d <= 3 && wanted.parse::<u32>().is_err())
+        .map(|(_, c)| format!(" Did you mean `cargo xtask {command} {}`?", c.card.number))
+        .unwrap_or_else(|| {
+            let example = chapters.first().map_or(2, |c| c.card.number);
+            format!(" Name one by its number, for example `cargo xtask {command} {example}`.")
+        });
     format!(
-        "there is no chapter {query:?}. The chapters are: {}.{closest}",
+        "there is no chapter {query:?}; the chapters are: {}.{closest}",
         if list.is_empty() {
             "none yet".to_string()
         } else {
@@ -199,19 +213,30 @@ mod tests {
     fn the_real_chapters_resolve_by_number_id_and_slug() {
         let ws = Workspace::locate().unwrap();
         for q in ["2", "02", "ch02", "ch02-measure", "measure"] {
-            assert_eq!(Chapter::find(&ws, q).unwrap().id(), "ch02-measure", "{q:?}");
+            assert_eq!(
+                Chapter::find(&ws, q, "check").unwrap().id(),
+                "ch02-measure",
+                "{q:?}"
+            );
         }
     }
 
     #[test]
     fn an_unknown_chapter_lists_the_chapters_and_suggests_the_closest() {
         let ws = Workspace::locate().unwrap();
-        let err = Chapter::find(&ws, "ch02-mesure").unwrap_err().to_string();
+        let err = Chapter::find(&ws, "ch02-mesure", "check")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("there is no chapter \"ch02-mesure\""), "{err}");
         assert!(err.contains("2 (ch02-measure)"), "{err}");
         assert!(err.contains("Did you mean `cargo xtask check 2`?"), "{err}");
-        let err = Chapter::find(&ws, "42").unwrap_err().to_string();
+        let err = Chapter::find(&ws, "mesure", "hint")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Did you mean `cargo xtask hint 2`?"), "{err}");
+        let err = Chapter::find(&ws, "42", "watch").unwrap_err().to_string();
         assert!(!err.contains("Did you mean"), "{err}");
+        assert!(err.contains("for example `cargo xtask watch "), "{err}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use anyhow::{Context, Result};
 use crate::cargo::{self, Build, CompileFailure, Crate, Targets};
 use crate::chapter::Chapter;
 use crate::libtest::{self, Outcome};
+use crate::pristine::{self, Change};
 use crate::workspace::Workspace;
 use crate::{bench, progress, ui};
 
@@ -88,22 +89,25 @@ pub fn run(
         order.iter().position(|n| n == short).unwrap_or(usize::MAX)
     });
     let timeout = Duration::from_secs(chapter.card.timeout_seconds);
-    let outcomes = run_parallel(&tests, &subject.dir, timeout)?;
+    let outcomes = run_parallel(&tests, &subject.dir, timeout, echo)?;
     Ok(Run::Ran(
         tests.into_iter().map(|(_, n)| n).zip(outcomes).collect(),
     ))
 }
 
 /// Runs every test in its own process, as many at once as there are cores.
+/// With `echo`, says so when the checks take long enough to look like a hang.
 fn run_parallel(
     tests: &[(PathBuf, String)],
     dir: &Path,
     timeout: Duration,
+    echo: bool,
 ) -> Result<Vec<Outcome>> {
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(tests.len().max(1));
     let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<Outcome>>>> =
         Mutex::new((0..tests.len()).map(|_| None).collect());
     std::thread::scope(|s| {
@@ -116,6 +120,28 @@ fn run_parallel(
                     };
                     let outcome = libtest::run_one(exe, name, dir, timeout);
                     results.lock().expect("no worker panics")[i] = Some(outcome);
+                    finished.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        if echo {
+            s.spawn(|| {
+                let started = std::time::Instant::now();
+                let notice_after = SLOW_NOTICE_AFTER.min(timeout / 2);
+                while finished.load(Ordering::Relaxed) < tests.len() {
+                    if started.elapsed() >= notice_after {
+                        let text = format!(
+                            "Some checks are still running after {} s; each one is \
+                             stopped at {} s and reported.",
+                            notice_after.as_secs(),
+                            timeout.as_secs()
+                        );
+                        for line in ui::wrap(&text, 2, ui::WIDTH) {
+                            println!("{}", ui::dim(&line));
+                        }
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
                 }
             });
         }
@@ -171,11 +197,29 @@ pub fn compile_failure_lines(chapter: &Chapter, f: &CompileFailure) -> Vec<Strin
                 format!("{} errors", f.errors)
             };
             let place = f.file.as_deref().unwrap_or("the chapter's crate");
-            lines.push(format!(
-                "  {} the code does not compile ({count}); the first is in {place}:",
+            let text = format!(
+                "{} the code does not compile ({count}); the first is in {place}:",
                 ui::red("✗")
-            ));
+            );
+            lines.extend(ui::wrap(&text, 2, ui::WIDTH));
             lines.extend(rendered.lines().map(|l| format!("    {l}")));
+            if f.file.as_deref().is_some_and(|p| {
+                p.contains("tests/")
+                    || p.contains("benches/")
+                    || p.contains("examples/")
+            }) {
+                lines.extend(ui::wrap(ERROR_IN_CHECKS, 2, ui::WIDTH));
+            }
+        }
+        None if needs_network(&f.stderr) => {
+            let text = format!("{} {}", ui::red("✗"), NO_NETWORK);
+            lines.extend(ui::wrap(&text, 2, ui::WIDTH));
+            lines.push(format!("  {}", ui::dim("What cargo said:")));
+            let said: Vec<&str> =
+                f.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+            let tail = &said[said.len().saturating_sub(5)..];
+            lines.extend(tail.iter().map(|l| format!("    {}", ui::dim(l))));
+            return lines;
         }
         None => {
             lines.push(format!(
@@ -193,9 +237,79 @@ pub fn compile_failure_lines(chapter: &Chapter, f: &CompileFailure) -> Vec<Strin
     lines
 }
 
+/// Whether cargo stopped because it had to download something and could not.
+fn needs_network(stderr: &str) -> bool {
+    const SIGNS: [&str; 11] = [
+        "failed to download",
+        "failed to get `",
+        "Could not resolve host",
+        "Couldn't resolve host",
+        "Failed to connect to",
+        "spurious network error",
+        "failed to query replaced source registry",
+        "download of config.json failed",
+        "network failure",
+        "attempting to make an HTTP request, but --offline was specified",
+        "unable to update registry",
+    ];
+    SIGNS.iter().any(|s| stderr.contains(s))
+        || (stderr.contains("no matching package named") && stderr.contains("offline"))
+}
+
+/// Says so, and is true, when the chapter's checks are not as the course gave
+/// them: a verdict (or a bench gate) from changed checks would mean nothing.
+pub fn checks_were_changed(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
+    let changes = pristine::changed_checks(ws, chapter)?;
+    for line in changed_checks_lines(ws, chapter, &changes) {
+        println!("{line}");
+    }
+    Ok(!changes.is_empty())
+}
+
+/// One sentence per changed check file, and what to do.
+fn changed_checks_lines(
+    ws: &Workspace,
+    chapter: &Chapter,
+    changes: &[Change],
+) -> Vec<String> {
+    if changes.is_empty() {
+        return Vec::new();
+    }
+    let files: Vec<String> = changes
+        .iter()
+        .map(|c| match c {
+            Change::Edited(p) => {
+                format!("{} was edited", ws.show(&chapter.dir.join(p)))
+            }
+            Change::Deleted(p) => {
+                format!("{} was deleted", ws.show(&chapter.dir.join(p)))
+            }
+        })
+        .collect();
+    let n = chapter.card.number;
+    let text = format!(
+        "{} The checks of chapter {n} are not as the course gave them: {}. A verdict \
+         from changed checks would mean nothing, so none was given. Put them back with \
+         `cargo xtask reset {n} --checks` (your code in src/ stays as it is), then run \
+         `cargo xtask check {n}` again.",
+        ui::red("✗"),
+        files.join(", ")
+    );
+    let mut lines = ui::wrap(&text, 2, ui::WIDTH);
+    lines.extend(
+        ui::wrap(CHANGED_CHECKS_MAINTAINERS, 2, ui::WIDTH)
+            .into_iter()
+            .map(|l| ui::dim(&l)),
+    );
+    lines
+}
+
 /// `cargo xtask check N`.
 pub fn check_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
     ui::heading(&chapter.heading());
+    if checks_were_changed(ws, chapter)? {
+        return Ok(false);
+    }
     let subject = Subject::learner(ws, chapter);
     let run = run(ws, chapter, &subject, true).context("running the checks")?;
     let n = chapter.card.number;
@@ -245,12 +359,24 @@ pub fn check_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
     };
     progress::record_attempt(ws, chapter, gate_ok)?;
     if gate_ok {
-        println!(
-            "\n{} Chapter {n} passes. Compare with the reference: the solution is in \
-             solutions/{}/. Next: `cargo xtask` shows what comes next.",
-            ui::green("✓"),
-            chapter.id()
+        let chapters = Chapter::all(ws)?;
+        let next = match progress::next_chapter(ws, &chapters) {
+            Some(c) => format!(
+                "Next: chapter {}, {}: read it with `cargo xtask book --open`, then run \
+                 `cargo xtask check {}`.",
+                c.card.number, c.card.title, c.card.number
+            ),
+            None => "That was the last chapter still to pass; well done.".to_string(),
+        };
+        let text = format!(
+            "{} Chapter {n} passes. `cargo xtask solution {n}` shows the reference \
+             solution beside your code. {next}",
+            ui::green("✓")
         );
+        println!();
+        for line in ui::wrap(&text, 0, ui::WIDTH) {
+            println!("{line}");
+        }
     } else {
         println!(
             "\nThe checks pass but the bench gate does not hold yet: measure with \
@@ -273,6 +399,21 @@ fn edit_list(ws: &Workspace, chapter: &Chapter) -> String {
     files.join(" or ")
 }
 
+/// How long checks run before the learner is told that some are still going.
+const SLOW_NOTICE_AFTER: Duration = Duration::from_secs(5);
+
+const ERROR_IN_CHECKS: &str = "The error is in the chapter's checks, which call your \
+    crate's public functions and types by name: one of them was renamed, removed, or \
+    changed its signature in src/. Keep the names and signatures the checks use and \
+    change what happens inside.";
+
+const NO_NETWORK: &str = "cargo has to download dependencies that this computer does \
+    not have yet, and could not reach crates.io. Connect to the network once and run \
+    `cargo fetch` in the course's folder; after that every command works offline.";
+
+const CHANGED_CHECKS_MAINTAINERS: &str = "(Maintainers: after changing a chapter's \
+    checks on purpose, record them with `cargo xtask pristine N`.)";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,5 +434,19 @@ mod tests {
             vec!["zebra_first", "alpha_second", "middle"]
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_download_without_network_is_recognised() {
+        let offline = "error: no matching package named `anyhow` found\n\
+                       location searched: crates.io index\n\
+                       As a reminder, you're using offline mode (--offline)";
+        assert!(needs_network(offline));
+        assert!(needs_network(
+            "warning: spurious network error\nerror: failed to download from `https://…`"
+        ));
+        assert!(!needs_network(
+            "error: failed to parse manifest at `/x/Cargo.toml`"
+        ));
     }
 }

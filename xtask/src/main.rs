@@ -13,25 +13,37 @@
 //! | `libtest`   | listing and running one test, reading libtest's output       |
 //! | `checks`    | running a chapter's checks and collecting verdicts           |
 //! | `bench`     | the quick criterion run and the gate's ratio                 |
-//! | `variant`   | scratch crates for the solution and each decoy              |
+//! | `variant`   | scratch crates for the solution and each decoy               |
 //! | `decoy`     | reading decoys and applying their edits                      |
-//! | `progress`  | the learner's state file                                     |
+//! | `progress`  | the learner's state file, status and hints                   |
+//! | `watch`     | checking again on every save                                 |
+//! | `pristine`  | the chapters as given: edited checks, originals for reset    |
+//! | `blob`      | git blob ids (SHA-1), so the above needs no git              |
+//! | `reset`     | restoring a chapter after backing up the learner's files     |
+//! | `solution`  | the reference solution beside the learner's code             |
+//! | `diff`      | a line diff (Myers) in unified format                        |
 //! | `ui`        | everything printed: verdict lines, colour, wrapping          |
 //! | `book`      | building and serving the book                                |
 //! | `verify`    | the maintainers' proof that every chapter holds              |
 
 mod bench;
+mod blob;
 mod book;
 mod cargo;
 mod chapter;
 mod checks;
 mod decoy;
+mod diff;
 mod libtest;
+mod pristine;
 mod process;
 mod progress;
+mod reset;
+mod solution;
 mod ui;
 mod variant;
 mod verify;
+mod watch;
 mod workspace;
 
 use std::process::ExitCode;
@@ -45,6 +57,7 @@ use crate::workspace::Workspace;
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
+    bin_name = "cargo xtask",
     about = "The course runner: check your exercises, read the book, verify the course.",
     after_help = "Start with `cargo xtask` (no arguments): it shows where you are."
 )]
@@ -67,6 +80,33 @@ enum Command {
         /// The chapter: 2, 02, ch02 or ch02-measure.
         chapter: String,
     },
+    /// Check a chapter again every time you save (Enter checks now, q quits).
+    Watch {
+        /// The chapter: 2, 02, ch02 or ch02-measure.
+        chapter: String,
+        /// Check only when you press Enter (where saves go unnoticed).
+        #[arg(long)]
+        manual: bool,
+    },
+    /// Put a chapter back as the course gave it; your files are backed up first.
+    Reset {
+        /// The chapter: 2, 02, ch02 or ch02-measure.
+        chapter: String,
+        /// Do not ask before resetting.
+        #[arg(long, short)]
+        yes: bool,
+        /// Only the checks (tests/, benches/, exercise.toml); keep src/ as it is.
+        #[arg(long)]
+        checks: bool,
+    },
+    /// The reference solution beside your code, once the chapter passes.
+    Solution {
+        /// The chapter: 2, 02, ch02 or ch02-measure.
+        chapter: String,
+        /// Show it even though the chapter has not passed yet.
+        #[arg(long)]
+        force: bool,
+    },
     /// The full criterion run of a chapter's benches, with the HTML report.
     Bench {
         /// The chapter: 2, 02, ch02 or ch02-measure.
@@ -87,6 +127,12 @@ enum Command {
         /// Only these chapters (default: all).
         chapters: Vec<String>,
     },
+    /// Maintainers: record chapters' starters and checks in xtask/pristine.txt
+    /// after changing them on purpose.
+    Pristine {
+        /// Only these chapters (default: all).
+        chapters: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -104,21 +150,44 @@ fn main() -> ExitCode {
 /// Runs one command; `Ok(false)` means it ran and its verdict is a failure.
 fn run(cli: Cli) -> Result<bool> {
     let ws = Workspace::locate()?;
+    // Keep a copy of every starter and check file still as given, so that
+    // `reset` works even without git (see pristine.rs).
+    pristine::remember(&ws);
+    let find = |query: &str, command: &str| Chapter::find(&ws, query, command);
     match cli.command {
         None | Some(Command::List) => progress::show_status(&ws),
         Some(Command::Check { chapter }) => {
-            let chapter = Chapter::find(&ws, &chapter)?;
-            checks::check_command(&ws, &chapter)
+            checks::check_command(&ws, &find(&chapter, "check")?)
         }
         Some(Command::Hint { chapter }) => {
-            let chapter = Chapter::find(&ws, &chapter)?;
-            progress::hint_command(&ws, &chapter)
+            progress::hint_command(&ws, &find(&chapter, "hint")?)
+        }
+        Some(Command::Watch { chapter, manual }) => {
+            watch::watch_command(&ws, &find(&chapter, "watch")?, manual)
+        }
+        Some(Command::Reset {
+            chapter,
+            yes,
+            checks,
+        }) => reset::reset_command(&ws, &find(&chapter, "reset")?, yes, checks),
+        Some(Command::Solution { chapter, force }) => {
+            solution::solution_command(&ws, &find(&chapter, "solution")?, force)
         }
         Some(Command::Bench { chapter }) => {
-            let chapter = Chapter::find(&ws, &chapter)?;
-            bench::bench_command(&ws, &chapter)
+            bench::bench_command(&ws, &find(&chapter, "bench")?)
         }
         Some(Command::Book { open, port }) => book::book_command(&ws, open, port),
         Some(Command::Verify { chapters }) => verify::verify_command(&ws, &chapters),
+        Some(Command::Pristine { chapters }) => {
+            let chapters = if chapters.is_empty() {
+                Chapter::all(&ws)?
+            } else {
+                chapters
+                    .iter()
+                    .map(|q| find(q, "pristine"))
+                    .collect::<Result<_>>()?
+            };
+            pristine::pristine_command(&ws, &chapters)
+        }
     }
 }

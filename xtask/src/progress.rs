@@ -78,10 +78,22 @@ fn render(progress: &Progress) -> String {
     text
 }
 
+/// Writes the whole file to a temporary name, then renames it over the old
+/// one: a Ctrl-C mid-write leaves the old progress, never half a file.
 fn save(ws: &Workspace, progress: &Progress) -> Result<()> {
     let path = ws.progress_file();
-    std::fs::write(&path, render(progress))
+    let partial = path.with_extension("txt.partial");
+    std::fs::write(&partial, render(progress))
+        .and_then(|()| std::fs::rename(&partial, &path))
         .with_context(|| format!("saving progress to {}", path.display()))
+}
+
+pub fn state_of(ws: &Workspace, chapter: &Chapter) -> State {
+    load(ws)
+        .get(chapter.id())
+        .copied()
+        .unwrap_or_default()
+        .state
 }
 
 /// After a check: a pass marks the chapter passed; a failure never un-passes it.
@@ -93,6 +105,26 @@ pub fn record_attempt(ws: &Workspace, chapter: &Chapter, passed: bool) -> Result
         (false, _) => State::InProgress,
     };
     save(ws, &progress)
+}
+
+/// After `reset`: the starter is back, so the chapter is in progress again (as
+/// rustlings does); the hints already seen stay seen.
+pub fn record_reset(ws: &Workspace, chapter: &Chapter) -> Result<()> {
+    let mut progress = load(ws);
+    let entry = progress.entry(chapter.id().to_string()).or_default();
+    entry.state = State::InProgress;
+    save(ws, &progress)
+}
+
+/// The first chapter, in order, that has not passed.
+pub fn next_chapter<'a>(
+    ws: &Workspace,
+    chapters: &'a [Chapter],
+) -> Option<&'a Chapter> {
+    let progress = load(ws);
+    chapters.iter().find(|c| {
+        progress.get(c.id()).copied().unwrap_or_default().state != State::Passed
+    })
 }
 
 /// Bare `cargo xtask` and `cargo xtask list`.
@@ -108,35 +140,79 @@ pub fn show_status(ws: &Workspace) -> Result<bool> {
             State::InProgress => ui::yellow("in progress"),
             State::NotStarted => "not started".to_string(),
         };
-        println!("  {:>2}  {:<36} {state}", c.card.number, c.card.title);
+        println!("  {:>2}  {:<44} {state}", c.card.number, c.card.title);
     }
-    let next = chapters.iter().find(|c| {
-        progress.get(c.id()).copied().unwrap_or_default().state != State::Passed
-    });
     println!();
-    match next {
-        Some(c) => {
-            let n = c.card.number;
-            println!("Next: chapter {n}, {}.", c.card.title);
-            for line in ui::wrap(
-                &format!(
-                    "1. Read it in the book: `cargo xtask book --open` (or open book/src/{} \
-                     in an editor).",
-                    c.card.page
-                ),
-                2,
-                ui::WIDTH,
-            ) {
-                println!("{line}");
-            }
-            println!("  2. Edit the code in exercises/{}/src/.", c.id());
-            println!("  3. Run `cargo xtask check {n}` until every line shows ✓.");
-            println!("  Stuck? `cargo xtask hint {n}` gives one hint at a time.");
+    let Some(c) = next_chapter(ws, &chapters) else {
+        if chapters.is_empty() {
+            println!("There are no chapters yet.");
+        } else {
+            print_wrapped(ALL_PASSED, 0);
         }
-        None if chapters.is_empty() => println!("There are no chapters yet."),
-        None => println!("Every chapter passes. Well done."),
+        return Ok(true);
+    };
+    let n = c.card.number;
+    let state = progress.get(c.id()).copied().unwrap_or_default().state;
+    let edit = if c.card.edit.is_empty() {
+        format!("exercises/{}/src/", c.id())
+    } else {
+        let files: Vec<String> = c
+            .card
+            .edit
+            .iter()
+            .map(|f| format!("exercises/{}/{f}", c.id()))
+            .collect();
+        files.join(" and ")
+    };
+    if state == State::InProgress {
+        println!("Next: chapter {n}, {} (in progress).", c.card.title);
+        print_wrapped(
+            &format!(
+                "Edit {edit}, then check your work; `cargo xtask watch {n}` checks again \
+                 every time you save. Stuck? `cargo xtask hint {n}` gives one hint at a \
+                 time, and book/src/{} has the chapter.",
+                c.card.page
+            ),
+            2,
+        );
+    } else {
+        println!("Next: chapter {n}, {}.", c.card.title);
+        print_wrapped(
+            &format!(
+                "1. Read it: `cargo xtask book --open` serves the book on 127.0.0.1 (or \
+                 open book/src/{} in an editor).",
+                c.card.page
+            ),
+            2,
+        );
+        print_wrapped(&format!("2. Edit {edit}."), 2);
+        print_wrapped(
+            &format!(
+                "3. Check your work until every line shows ✓; `cargo xtask watch {n}` \
+                 checks again every time you save."
+            ),
+            2,
+        );
+        print_wrapped(
+            &format!("Stuck? `cargo xtask hint {n}` gives one hint at a time."),
+            2,
+        );
+    }
+    println!("\nRun next:  cargo xtask check {n}");
+    if chapters.iter().any(|c| {
+        progress
+            .get(c.id())
+            .is_some_and(|e| e.state == State::Passed)
+    }) {
+        print_wrapped(SOLUTION_AFTER_PASS, 0);
     }
     Ok(true)
+}
+
+fn print_wrapped(text: &str, indent: usize) {
+    for line in ui::wrap(text, indent, ui::WIDTH) {
+        println!("{line}");
+    }
 }
 
 /// `cargo xtask hint N`: the next hint, one more each time.
@@ -150,6 +226,7 @@ pub fn hint_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
     }
     let mut progress = load(ws);
     let entry = progress.entry(chapter.id().to_string()).or_default();
+    let already_all = entry.hints_seen >= hints.len();
     let shown = (entry.hints_seen + 1).min(hints.len());
     entry.hints_seen = shown;
     if entry.state == State::NotStarted {
@@ -158,28 +235,39 @@ pub fn hint_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
     save(ws, &progress)?;
     for (i, hint) in hints.iter().enumerate().take(shown) {
         let label = format!("Hint {} of {}:", i + 1, hints.len());
-        let label = if i + 1 == shown {
+        let label = if i + 1 == shown && !already_all {
             ui::bold(&label)
         } else {
             ui::dim(&label)
         };
         println!("\n{label}");
-        for line in ui::wrap(hint, 2, ui::WIDTH) {
-            println!("{line}");
-        }
+        print_wrapped(hint, 2);
     }
     println!();
-    if shown == hints.len() {
-        println!(
-            "That was the last hint. The reference solution is in solutions/{}/; try \
-             the hints first, then compare once `cargo xtask check {n}` passes.",
-            chapter.id()
-        );
+    let next = if already_all {
+        format!(
+            "There are no more hints: those are all {} of chapter {n}'s. Once \
+             `cargo xtask check {n}` passes, `cargo xtask solution {n}` shows the \
+             reference solution beside your code.",
+            hints.len()
+        )
+    } else if shown == hints.len() {
+        format!(
+            "That was the last hint. Once `cargo xtask check {n}` passes, `cargo xtask \
+             solution {n}` shows the reference solution beside your code."
+        )
     } else {
-        println!("Run `cargo xtask hint {n}` again for the next hint.");
-    }
+        format!("Run `cargo xtask hint {n}` again for the next hint.")
+    };
+    print_wrapped(&next, 0);
     Ok(true)
 }
+
+const ALL_PASSED: &str = "Every chapter passes. Well done. `cargo xtask solution N` \
+    shows a chapter's reference solution beside your code.";
+
+const SOLUTION_AFTER_PASS: &str = "For a chapter you passed, `cargo xtask solution N` \
+    shows the reference solution beside your code.";
 
 #[cfg(test)]
 mod tests {

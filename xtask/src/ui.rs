@@ -55,15 +55,38 @@ pub fn heading(text: &str) {
     println!("\n{}", bold(text));
 }
 
-/// An error that stopped the runner: one plain sentence first, the chain of
-/// causes after it (each step the runner was taking), never a backtrace.
+/// An error that stopped the runner, never a backtrace: what went wrong first
+/// (the innermost cause, a plain sentence), then each step the runner was
+/// taking when it happened (the `.context(…)` around it), innermost first.
 pub fn error(err: &anyhow::Error) {
-    let mut chain = err.chain();
-    let first = chain.next().map(|e| e.to_string()).unwrap_or_default();
-    eprintln!("{} {}", red("error:"), capitalize(&first));
-    for cause in chain {
-        eprintln!("  {} {cause}", dim("while"));
+    let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+    let (cause, steps) = chain.split_last().expect("an error has at least itself");
+    for (i, line) in error_lines(cause).iter().enumerate() {
+        match line.strip_prefix("error:") {
+            Some(rest) if i == 0 => eprintln!("{}{rest}", red("error:")),
+            _ => eprintln!("{line}"),
+        }
     }
+    for step in steps.iter().rev() {
+        for line in wrap(&format!("{} {step}", dim("while")), 2, WIDTH) {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// `error: ` and the message, wrapped at 80 columns. A message of several
+/// lines (a compiler's, a command's output) keeps its own lines.
+fn error_lines(message: &str) -> Vec<String> {
+    let text = format!("error: {}", capitalize(message));
+    let mut lines = Vec::new();
+    for (i, paragraph) in text.lines().enumerate() {
+        if i == 0 {
+            lines.extend(wrap(paragraph, 0, WIDTH));
+        } else {
+            lines.push(format!("  {paragraph}"));
+        }
+    }
+    lines
 }
 
 fn capitalize(s: &str) -> String {
@@ -87,12 +110,19 @@ pub fn verdict_lines(name: &str, outcome: &Outcome) -> Vec<String> {
         Outcome::Passed => lines.push(format!("  {} {}", green("✓"), sentence(name))),
         Outcome::Failed { location, message } => {
             lines.push(format!("  {} {}", red("✗"), sentence(name)));
+            // A check's own failure panics in tests/ and its message says it
+            // all. A panic anywhere else stopped the check before it could judge:
+            // say so, and where, before the panic's message.
+            if let Some(loc) = location.as_deref().filter(|l| !is_in_checks(l)) {
+                let intro = if is_in_library(loc) {
+                    format!("a library your code called panicked at {loc}:")
+                } else {
+                    format!("your code panicked at {loc}:")
+                };
+                lines.extend(wrap(&intro, 6, WIDTH));
+            }
             for paragraph in message.lines() {
                 lines.extend(wrap(paragraph, 6, WIDTH));
-            }
-            if let Some(loc) = location.as_deref().filter(|l| !l.contains("tests/")) {
-                // A panic outside the checks: it happened in the learner's code.
-                lines.push(format!("      {}", dim(&format!("(panicked at {loc})"))));
             }
         }
         Outcome::TimedOut(limit) => {
@@ -108,16 +138,50 @@ pub fn verdict_lines(name: &str, outcome: &Outcome) -> Vec<String> {
     lines
 }
 
+fn is_in_checks(location: &str) -> bool {
+    location.starts_with("tests/")
+        || location.contains("/tests/")
+        || location.starts_with("benches/")
+        || location.contains("/benches/")
+}
+
+/// A panic location outside the course: a crate from crates.io or the
+/// standard library (which cargo and rustc name by absolute or `/rustc/` paths).
+fn is_in_library(location: &str) -> bool {
+    location.contains("/.cargo/registry/")
+        || location.contains("/rustc/")
+        || location.starts_with("library/")
+}
+
+/// Clears the terminal for a fresh verdict (`watch`); nothing when piped.
+pub fn clear_screen() {
+    if color() && std::io::stdout().is_terminal() {
+        print!("\x1b[2J\x1b[H");
+    }
+}
+
+/// One line of a diff: removed (the learner's) in red, added (the reference's)
+/// in green, headers dimmed.
+pub fn diff_line(op: crate::diff::Op, text: &str) -> String {
+    match op {
+        crate::diff::Op::Same => format!(" {text}"),
+        crate::diff::Op::Removed => red(&format!("-{text}")),
+        crate::diff::Op::Added => green(&format!("+{text}")),
+    }
+}
+
 /// Wraps `text` at word boundaries to `width` columns, indenting every line.
+/// A command in backticks (`cargo xtask watch 2`) is never split across lines,
+/// and colour codes take no room.
 pub fn wrap(text: &str, indent: usize, width: usize) -> Vec<String> {
     let pad = " ".repeat(indent);
     let leading = text.len() - text.trim_start().len();
     let pad_first = format!("{pad}{}", &text[..leading]);
     let mut lines = Vec::new();
     let mut line = pad_first.clone();
-    for word in text.split_whitespace() {
+    for word in words(text) {
         let fresh = line.len() == pad_first.len();
-        if !fresh && line.chars().count() + 1 + word.chars().count() > width {
+        if !fresh && visible_len(&line) + 1 + visible_len(&word) > width {
             lines.push(std::mem::replace(
                 &mut line,
                 format!("{pad}{}", &text[..leading]),
@@ -126,13 +190,47 @@ pub fn wrap(text: &str, indent: usize, width: usize) -> Vec<String> {
         if line.len() > pad_first.len() {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(&word);
     }
     if line.trim().is_empty() && !lines.is_empty() {
         return lines;
     }
     lines.push(line);
     lines
+}
+
+/// The words of `text`, with a backtick span kept as one word.
+fn words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut open = false;
+    for word in text.split_whitespace() {
+        match words.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+        if word.matches('`').count() % 2 == 1 {
+            open = !open;
+        }
+    }
+    words
+}
+
+/// Characters on screen: colour escape sequences (`ESC [ … m`) take none.
+fn visible_len(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match c {
+            '\x1b' => in_escape = true,
+            'm' if in_escape => in_escape = false,
+            _ if in_escape => {}
+            _ => n += 1,
+        }
+    }
+    n
 }
 
 /// A duration in the unit that reads best.
@@ -185,6 +283,18 @@ mod tests {
     }
 
     #[test]
+    fn wrapping_never_splits_a_command_in_backticks() {
+        let text =
+            "Edit the files, then check your work; `cargo xtask watch 1` checks again";
+        let lines = wrap(text, 2, 50);
+        assert!(
+            lines.iter().any(|l| l.contains("`cargo xtask watch 1`")),
+            "{lines:?}"
+        );
+        assert_eq!(visible_len("\x1b[31m✗\x1b[0m ok"), 4);
+    }
+
+    #[test]
     fn wrapping_keeps_the_indent_of_an_indented_paragraph() {
         let lines = wrap("  expected: customer 3", 6, 80);
         assert_eq!(lines, vec!["        expected: customer 3"]);
@@ -208,17 +318,45 @@ mod tests {
     }
 
     #[test]
-    fn a_panic_in_the_learners_code_says_where() {
+    fn a_panic_in_the_learners_code_says_where_then_what() {
         let outcome = Outcome::Failed {
             location: Some("exercises/ch02-measure/src/report.rs:40:9".into()),
             message: "called `Option::unwrap()` on a `None` value".into(),
         };
         let lines = verdict_lines("report_is_right", &outcome);
+        assert_eq!(
+            lines[1..],
+            [
+                "      your code panicked at exercises/ch02-measure/src/report.rs:40:9:",
+                "      called `Option::unwrap()` on a `None` value"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_panic_inside_a_library_is_told_apart_from_one_in_the_learners_code() {
+        let outcome = Outcome::Failed {
+            location: Some(
+                "/root/.cargo/registry/src/x/rusqlite-0.43.0/src/row.rs:9:5".into(),
+            ),
+            message: "boom".into(),
+        };
+        let text = verdict_lines("t", &outcome).join("\n");
         assert!(
-            lines
-                .last()
-                .unwrap()
-                .contains("(panicked at exercises/ch02-measure/src/report.rs:40:9)")
+            text.contains("a library your code called panicked at"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_long_error_is_wrapped_at_80_columns() {
+        let lines =
+            error_lines(&"there is no chapter \"9\"; the chapters are ".repeat(5));
+        assert!(lines[0].starts_with("error: There is no chapter"));
+        assert!(lines.len() > 2);
+        assert!(
+            lines.iter().all(|l| l.chars().count() <= WIDTH),
+            "{lines:?}"
         );
     }
 

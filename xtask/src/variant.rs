@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn the_scratch_manifest_stands_alone() {
         let ws = Workspace::locate().unwrap();
-        let chapter = Chapter::find(&ws, "2").unwrap();
+        let chapter = Chapter::find(&ws, "2", "check").unwrap();
         let text = manifest(&ws, &chapter).unwrap();
         let m: Table = toml::from_str(&text).unwrap();
         assert!(!text.contains("workspace = true"), "{text}");
@@ -378,7 +378,7 @@ mod tests {
     #[test]
     fn the_solution_overlays_only_the_files_it_holds() {
         let ws = Workspace::locate().unwrap();
-        let chapter = Chapter::find(&ws, "2").unwrap();
+        let chapter = Chapter::find(&ws, "2", "check").unwrap();
         let starter = starter_files(&chapter).unwrap();
         let solution = solution_files(&chapter).unwrap();
         let lib = Path::new("src/lib.rs");

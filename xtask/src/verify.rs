@@ -1,6 +1,7 @@
 //! `cargo xtask verify`: the proof that the course works, for maintainers and CI.
 //!
-//! For every chapter: the untouched starter fails at least one check; the
+//! For every chapter: `xtask/pristine.txt` records its starter and checks as
+//! they are; the untouched starter fails at least one check; the
 //! reference solution passes every check and its bench gate; every decoy is
 //! rejected by the check it targets, with a message that names the mistake.
 //! For the project: the runner's own tests, formatting, clippy with warnings
@@ -16,7 +17,7 @@ use crate::checks::{self, Run, Subject};
 use crate::libtest::Outcome;
 use crate::process::Cmd;
 use crate::workspace::Workspace;
-use crate::{bench, book, decoy, ui, variant};
+use crate::{bench, book, decoy, pristine, ui, variant};
 
 #[derive(Default)]
 struct Tally {
@@ -58,7 +59,7 @@ pub fn verify_command(ws: &Workspace, only: &[String]) -> Result<bool> {
         Chapter::all(ws)?
     } else {
         only.iter()
-            .map(|q| Chapter::find(ws, q))
+            .map(|q| Chapter::find(ws, q, "verify"))
             .collect::<Result<_>>()?
     };
     warn_if_starters_are_edited(ws);
@@ -159,6 +160,15 @@ pub fn verify_command(ws: &Workspace, only: &[String]) -> Result<bool> {
 fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Result<Row> {
     ui::heading(&chapter.heading());
     let id = chapter.id();
+
+    // 0. The record of the chapter as given is current: `check` judges edited
+    //    checks and `reset` restores starters by it.
+    let (current, detail) = pristine::is_current(ws, chapter)?;
+    tally.claim(
+        current,
+        &format!("{id}: xtask/pristine.txt records its starter and checks"),
+        &detail,
+    );
 
     // 1. The starter must fail, and fail on a check, not on a compile error.
     let run = checks::run(ws, chapter, &Subject::learner(ws, chapter), false)?;

@@ -1,9 +1,13 @@
 //! Where things are: the repository root, the shared target directory, the
-//! scratch area and the learner's state file.
+//! scratch area and the learner's own files (progress, backups, pristine copies).
 //!
 //! Every cargo invocation the runner makes gets `CARGO_TARGET_DIR` set to the
 //! one shared target directory, so the exercises, the scratch crates of the
 //! solutions and decoys, and the runner itself compile each dependency once.
+//!
+//! The root is the folder above this crate's manifest, unless `COURSE_ROOT`
+//! names another copy of the course: the runner's integration tests point a
+//! built runner at a scratch copy that way, so they never touch the real clone.
 
 use std::path::{Path, PathBuf};
 
@@ -14,12 +18,16 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// The repository root: the folder above this crate's manifest.
+    /// The repository root: `COURSE_ROOT` when set, else the folder above this
+    /// crate's manifest.
     pub fn locate() -> Result<Self> {
-        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let root = here
-            .parent()
-            .context("the xtask crate has no parent folder")?;
+        let root = match std::env::var_os("COURSE_ROOT") {
+            Some(root) => PathBuf::from(root),
+            None => Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .context("the xtask crate has no parent folder")?
+                .to_path_buf(),
+        };
         if !root.join("exercises").is_dir() {
             bail!(
                 "the runner expected the course's exercises/ folder at {}, and it is \
@@ -27,9 +35,7 @@ impl Workspace {
                 root.display()
             );
         }
-        Ok(Self {
-            root: root.to_path_buf(),
-        })
+        Ok(Self { root })
     }
 
     pub fn target_dir(&self) -> PathBuf {
@@ -58,6 +64,23 @@ impl Workspace {
     /// The learner's progress; ignored by git, kept across `cargo clean`.
     pub fn progress_file(&self) -> PathBuf {
         self.root.join(".course-progress.txt")
+    }
+
+    /// Copies of the learner's files taken before `reset` replaced them. Outside
+    /// `target/`, so `cargo clean` never deletes them; ignored by git.
+    pub fn backups_dir(&self) -> PathBuf {
+        self.root.join(".course-backups")
+    }
+
+    /// Untouched starter and check files, kept by git blob id the first time
+    /// the runner sees them (see `pristine.rs`); ignored by git.
+    pub fn pristine_store(&self) -> PathBuf {
+        self.root.join(".course-pristine")
+    }
+
+    /// The committed record of every chapter's starter and check files.
+    pub fn pristine_manifest(&self) -> PathBuf {
+        self.root.join("xtask").join("pristine.txt")
     }
 
     /// A path as the learner should read it: relative to the repository root.

@@ -10,6 +10,7 @@
 //! subscriber prints how long it was busy. The statement counter says how many
 //! round trips the report made.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use ch02_measure::{customer_report, first_seen_unique, money::format_cents};
@@ -23,6 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_span_events(FmtSpan::CLOSE)
         .with_target(false)
         .with_timer(tracing_subscriber::fmt::time::Uptime::default())
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
 
     let conn = rusqlite::Connection::open_in_memory()?;

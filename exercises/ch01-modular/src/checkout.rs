@@ -1,0 +1,181 @@
+//! Checkout: from a customer's cart to a paid, confirmed order.
+//!
+//! [`checkout`] is what the web handler calls. It hands everything to
+//! `process_order`, which was written in a hurry for the launch and has grown
+//! with every incident since: pricing, payment, stock, the confirmation email
+//! and analytics, each with its own way of handling errors, in one function.
+//! It works on a good day. Run the timeline example to see a day that is not.
+
+use std::fmt;
+
+use crate::analytics::{Analytics, AnalyticsError, SaleEvent};
+use crate::cart::{Cart, Catalog, MAX_QUANTITY, ValidationError};
+use crate::inventory::{Inventory, StockError, StockLine};
+use crate::mail::{Email, MailError, Mailer};
+use crate::payments::{ChargeId, PaymentError, Payments};
+
+/// Everything a checkout needs: the catalog and the four services.
+pub struct Shop<P, I, M, A> {
+    pub catalog: Catalog,
+    pub payments: P,
+    pub inventory: I,
+    pub mailer: M,
+    pub analytics: A,
+}
+
+/// A paid, confirmed order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub charge: ChargeId,
+    pub total_cents: u64,
+    /// What failed after the order was confirmed, for support (or a retry job)
+    /// to follow up. Empty when everything went through.
+    pub follow_ups: Vec<FollowUp>,
+}
+
+/// A side effect that failed once the order was already confirmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FollowUp {
+    /// The customer did not get the confirmation email.
+    ConfirmationEmail(MailError),
+    /// The analysts did not get the sale.
+    SaleNotRecorded(AnalyticsError),
+}
+
+/// Why a checkout did not produce an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckoutError {
+    Invalid(ValidationError),
+    Payment(PaymentError),
+    Stock(StockError),
+    Email(MailError),
+}
+
+impl From<MailError> for CheckoutError {
+    fn from(e: MailError) -> Self {
+        CheckoutError::Email(e)
+    }
+}
+
+impl fmt::Display for CheckoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckoutError::Invalid(e) => write!(f, "invalid cart: {e}"),
+            CheckoutError::Payment(e) => write!(f, "payment failed: {e}"),
+            CheckoutError::Stock(e) => write!(f, "stock: {e}"),
+            CheckoutError::Email(e) => write!(f, "confirmation: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CheckoutError {}
+
+/// Turns a cart into a paid, confirmed order.
+pub async fn checkout<P, I, M, A>(
+    shop: &Shop<P, I, M, A>,
+    cart: &Cart,
+) -> Result<Receipt, CheckoutError>
+where
+    P: Payments,
+    I: Inventory,
+    M: Mailer,
+    A: Analytics,
+{
+    process_order(shop, cart).await
+}
+
+// ANCHOR: process_order
+async fn process_order<P, I, M, A>(
+    shop: &Shop<P, I, M, A>,
+    cart: &Cart,
+) -> Result<Receipt, CheckoutError>
+where
+    P: Payments,
+    I: Inventory,
+    M: Mailer,
+    A: Analytics,
+{
+    if cart.lines.is_empty() {
+        return Err(CheckoutError::Invalid(ValidationError::EmptyCart));
+    }
+
+    // Price the cart, and write the email's list of items while we are at it.
+    let mut total_cents = 0;
+    let mut items = 0;
+    let mut listing = String::new();
+    for line in &cart.lines {
+        let Some(price) = shop.catalog.price_cents(&line.sku) else {
+            return Err(CheckoutError::Invalid(ValidationError::UnknownSku {
+                sku: line.sku.clone(),
+            }));
+        };
+        let amount = price * u64::from(line.quantity);
+        total_cents += amount;
+        items += line.quantity;
+        listing.push_str(&format!(
+            "  {:>2} × {:<10} ${}.{:02}\n",
+            line.quantity,
+            line.sku,
+            amount / 100,
+            amount % 100
+        ));
+    }
+
+    // Take the money first: nothing leaves the warehouse unpaid.
+    let charge = shop
+        .payments
+        .charge(&cart.customer, total_cents)
+        .await
+        .map_err(CheckoutError::Payment)?;
+
+    // The warehouse takes one request with every line. It refuses lines of
+    // zero items and parcels of more than MAX_QUANTITY of a kind, so quantities
+    // are checked here, where its request is built.
+    let mut request = Vec::new();
+    for line in &cart.lines {
+        if line.quantity == 0 || line.quantity > MAX_QUANTITY {
+            return Err(CheckoutError::Invalid(ValidationError::BadQuantity {
+                sku: line.sku.clone(),
+                quantity: line.quantity,
+            }));
+        }
+        request.push(StockLine {
+            sku: line.sku.clone(),
+            quantity: line.quantity,
+        });
+    }
+    shop.inventory
+        .take(&request)
+        .await
+        .map_err(CheckoutError::Stock)?;
+
+    // Tell the customer.
+    let email = Email {
+        to: cart.customer.clone(),
+        subject: format!("Your order {charge} is confirmed"),
+        body: format!(
+            "Thank you for your order!\n\n{listing}\n  Total charged: ${}.{:02}\n",
+            total_cents / 100,
+            total_cents % 100
+        ),
+    };
+    shop.mailer.send(email).await?;
+
+    // Tell the analysts. (After last spring's outage: never fail an order
+    // because of analytics.)
+    let event = SaleEvent {
+        charge: charge.clone(),
+        total_cents,
+        items,
+    };
+    if let Err(e) = shop.analytics.record(event).await {
+        eprintln!("analytics: sale {charge} was not recorded: {e}");
+    }
+
+    Ok(Receipt {
+        charge,
+        total_cents,
+        follow_ups: Vec::new(),
+    })
+}
+// ANCHOR_END: process_order
