@@ -103,6 +103,11 @@ pub fn quick(
             tail.join("\n")
         )));
     }
+    if echo {
+        for line in own_report(&out.stdout, &gate.group) {
+            println!("  {line}");
+        }
+    }
     let baseline_ns = median_ns(criterion_home, &gate.group, &gate.baseline)?;
     let candidate_ns = median_ns(criterion_home, &gate.group, &gate.candidate)?;
     let ratio = baseline_ns / candidate_ns;
@@ -112,6 +117,26 @@ pub fn quick(
         ratio,
         passed: ratio >= gate.min_ratio,
     }))
+}
+
+/// What a bench printed of its own before criterion started measuring (e.g.
+/// chapter 5's table of hit ratios beside moka and the optimum), which `check`
+/// shows above the gate. Criterion's lines all start with "Benchmarking" or
+/// the group's name, so everything before the first of them is the bench's.
+fn own_report<'a>(stdout: &'a str, group: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = stdout
+        .lines()
+        .take_while(|l| !l.starts_with("Benchmarking") && !l.starts_with(group))
+        .collect();
+    let start = lines
+        .iter()
+        .position(|l| !l.trim().is_empty())
+        .unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .rposition(|l| !l.trim().is_empty())
+        .map_or(start, |i| i + 1);
+    lines[start..end].to_vec()
 }
 
 /// criterion's median estimate for one function of a group, in nanoseconds.
@@ -205,6 +230,13 @@ pub fn bench_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_bench_prints_before_criterion_starts_is_its_own_report() {
+        let out = "\nhit ratio  lru 0.66\n\nBenchmarking ch05_x/starter\nch05_x/starter time: [1 ms]\n";
+        assert_eq!(own_report(out, "ch05_x"), vec!["hit ratio  lru 0.66"]);
+        assert!(own_report("Benchmarking g/a\n", "g").is_empty());
+    }
 
     #[test]
     fn the_median_is_read_from_criterions_estimates() {

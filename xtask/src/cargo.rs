@@ -75,6 +75,19 @@ pub fn build(
     let out = cmd.output(None)?;
     let messages = parse_messages(&out.stdout);
     if out.success() {
+        if echo && let Some(file) = messages.warnings.first() {
+            let n = messages.warnings.len();
+            let count = if n == 1 {
+                "1 warning".to_string()
+            } else {
+                format!("{n} warnings")
+            };
+            crate::ui::note(&format!(
+                "{count} from the compiler, the first in {file}; `cargo build -p {}` \
+                 shows them.",
+                krate.package
+            ));
+        }
         return Ok(Build::Built(messages.executables));
     }
     if messages.errors.is_empty() && out.stderr.trim().is_empty() {
@@ -96,6 +109,8 @@ struct Messages {
     executables: Vec<(String, PathBuf)>,
     /// Rendered error and the file of its primary span.
     errors: Vec<(String, Option<String>)>,
+    /// The file of each warning about code in the workspace (not dependencies).
+    warnings: Vec<String>,
 }
 
 fn parse_messages(stdout: &str) -> Messages {
@@ -112,6 +127,21 @@ fn parse_messages(stdout: &str) -> Messages {
                         .unwrap_or_default()
                         .to_string();
                     found.executables.push((name, PathBuf::from(exe)));
+                }
+            }
+            Some("compiler-message") if msg["message"]["level"] == "warning" => {
+                let spans = msg["message"]["spans"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let file = spans
+                    .iter()
+                    .find(|s| s["is_primary"] == true)
+                    .and_then(|s| s["file_name"].as_str());
+                // Summaries ("3 warnings emitted") have no span; files outside
+                // the workspace (absolute paths) are dependencies' business.
+                if let Some(file) = file.filter(|f| !f.starts_with('/')) {
+                    found.warnings.push(file.to_string());
                 }
             }
             Some("compiler-message") if msg["message"]["level"] == "error" => {

@@ -233,7 +233,22 @@ pub fn hint_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
         entry.state = State::InProgress;
     }
     save(ws, &progress)?;
-    for (i, hint) in hints.iter().enumerate().take(shown) {
+    // One new hint at a time; once all were seen, asking again recaps them all.
+    let first = if already_all { 0 } else { shown - 1 };
+    if first > 0 {
+        let earlier = if first == 1 {
+            "Hint 1 was".to_string()
+        } else {
+            format!("Hints 1–{first} were")
+        };
+        println!(
+            "{}",
+            ui::dim(&format!(
+                "{earlier} shown before; after the last one, this command shows them all."
+            ))
+        );
+    }
+    for (i, hint) in hints.iter().enumerate().take(shown).skip(first) {
         let label = format!("Hint {} of {}:", i + 1, hints.len());
         let label = if i + 1 == shown && !already_all {
             ui::bold(&label)

@@ -46,6 +46,13 @@ pub fn dim(text: &str) -> String {
     paint("2", text)
 }
 
+/// A side remark, dimmed and wrapped: worth knowing, not a verdict.
+pub fn note(text: &str) {
+    for line in wrap(&format!("note: {text}"), 2, WIDTH) {
+        println!("{}", dim(&line));
+    }
+}
+
 /// `> cargo test …`, printed before a command runs so it can be rerun by hand.
 pub fn command(shown: &str) {
     println!("{}", dim(&format!("> {shown}")));

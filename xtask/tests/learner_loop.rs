@@ -371,6 +371,11 @@ fn hints_come_one_more_each_time_and_say_when_there_are_no_more() {
         last.stdout
     );
     assert!(
+        !last.stdout.contains(&format!("Hint 1 of {total}:")),
+        "one new hint at a time, not all of them again:\n{}",
+        last.stdout
+    );
+    assert!(
         flat(&last.stdout).contains("That was the last hint."),
         "{}",
         last.stdout
