@@ -105,7 +105,7 @@ pub fn quick(
     }
     if echo {
         for line in own_report(&out.stdout, &gate.group) {
-            println!("  {line}");
+            println!("{}", format!("  {line}").trim_end());
         }
     }
     let baseline_ns = median_ns(criterion_home, &gate.group, &gate.baseline)?;

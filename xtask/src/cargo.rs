@@ -72,7 +72,7 @@ pub fn build(
     if echo {
         cmd = cmd.echo();
     }
-    let out = cmd.output(None)?;
+    let out = with_slow_notice(echo, || cmd.output(None))?;
     let messages = parse_messages(&out.stdout);
     if out.success() {
         if echo && let Some(file) = messages.warnings.first() {
@@ -167,6 +167,31 @@ fn parse_messages(stdout: &str) -> Messages {
     }
     found
 }
+
+/// Runs `f`; if it takes longer than a few seconds (a chapter's first build
+/// compiles its dependencies), says so once, so a silent terminal is not
+/// mistaken for a hang.
+fn with_slow_notice<T>(enabled: bool, f: impl FnOnce() -> T) -> T {
+    if !enabled {
+        return f();
+    }
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let notice = std::thread::spawn(move || {
+        let timeout = std::time::Duration::from_secs(4);
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            wait.recv_timeout(timeout)
+        {
+            crate::ui::note(SLOW_BUILD);
+        }
+    });
+    let out = f();
+    drop(done);
+    let _ = notice.join();
+    out
+}
+
+const SLOW_BUILD: &str = "compiling... The first build of a chapter compiles its \
+    dependencies and takes about half a minute; after that a check takes a second.";
 
 #[cfg(test)]
 mod tests {

@@ -203,7 +203,11 @@ pub fn compile_failure_lines(chapter: &Chapter, f: &CompileFailure) -> Vec<Strin
             );
             lines.extend(ui::wrap(&text, 2, ui::WIDTH));
             lines.extend(rendered.lines().map(|l| format!("    {l}")));
-            if f.file.as_deref().is_some_and(|p| {
+            if crosses_threads(rendered) {
+                // The error shows where the future is spawned (often in the
+                // checks), but the cause is what the learner's code holds.
+                lines.extend(ui::wrap(NOT_THREAD_SAFE, 2, ui::WIDTH));
+            } else if f.file.as_deref().is_some_and(|p| {
                 p.contains("tests/")
                     || p.contains("benches/")
                     || p.contains("examples/")
@@ -399,6 +403,14 @@ fn edit_list(ws: &Workspace, chapter: &Chapter) -> String {
     files.join(" or ")
 }
 
+/// rustc's wording for a value that may not cross threads (E0277 with Send or
+/// Sync): in async code almost always a guard or handle kept across an await.
+fn crosses_threads(rendered: &str) -> bool {
+    rendered.contains("cannot be sent between threads safely")
+        || rendered.contains("cannot be shared between threads safely")
+        || rendered.contains("future cannot be sent between threads")
+}
+
 /// How long checks run before the learner is told that some are still going.
 const SLOW_NOTICE_AFTER: Duration = Duration::from_secs(5);
 
@@ -406,6 +418,13 @@ const ERROR_IN_CHECKS: &str = "The error is in the chapter's checks, which call 
     crate's public functions and types by name: one of them was renamed, removed, or \
     changed its signature in src/. Keep the names and signatures the checks use and \
     change what happens inside.";
+
+const NOT_THREAD_SAFE: &str = "Your code keeps something that may not cross threads \
+    while it waits: usually a std::sync::MutexGuard held across an `.await`, or a \
+    value moved into `tokio::spawn`. Drop the guard before the `.await` (put the \
+    locked part in its own block or function), or use tokio::sync::Mutex; join \
+    futures instead of spawning them. Keep the names and signatures as they are: \
+    the checks need them.";
 
 const NO_NETWORK: &str = "cargo has to download dependencies that this computer does \
     not have yet, and could not reach crates.io. Connect to the network once and run \

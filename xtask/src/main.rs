@@ -136,6 +136,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
@@ -188,6 +189,25 @@ fn run(cli: Cli) -> Result<bool> {
                     .collect::<Result<_>>()?
             };
             pristine::pristine_command(&ws, &chapters)
+        }
+    }
+}
+
+/// `cargo xtask | head` should end quietly, as any command-line tool does. Rust
+/// ignores SIGPIPE, so printing to a closed pipe would panic instead; putting
+/// the default action back makes the process end when the reader goes away.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    {
+        const SIGPIPE: i32 = 13;
+        const SIG_DFL: usize = 0;
+        unsafe extern "C" {
+            fn signal(signum: i32, handler: usize) -> usize;
+        }
+        // SAFETY: setting a signal's disposition to SIG_DFL at the start of
+        // main, before any thread exists, has no memory-safety implications.
+        unsafe {
+            signal(SIGPIPE, SIG_DFL);
         }
     }
 }

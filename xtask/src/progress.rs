@@ -142,6 +142,17 @@ pub fn show_status(ws: &Workspace) -> Result<bool> {
         };
         println!("  {:>2}  {:<44} {state}", c.card.number, c.card.title);
     }
+    let missing: Vec<String> = (1..=COURSE_CHAPTERS)
+        .filter(|n| !chapters.iter().any(|c| c.card.number == *n))
+        .map(|n| n.to_string())
+        .collect();
+    if !missing.is_empty() && !chapters.is_empty() {
+        let list = missing.join(", ");
+        println!(
+            "{}",
+            ui::dim(&format!("      (chapters {list} are still being written)"))
+        );
+    }
     println!();
     let Some(c) = next_chapter(ws, &chapters) else {
         if chapters.is_empty() {
@@ -277,6 +288,10 @@ pub fn hint_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
     print_wrapped(&next, 0);
     Ok(true)
 }
+
+/// The course has eight chapters, one per section of the article it follows;
+/// the ones not yet written are named in the status so nobody wonders.
+const COURSE_CHAPTERS: u32 = 8;
 
 const ALL_PASSED: &str = "Every chapter passes. Well done. `cargo xtask solution N` \
     shows a chapter's reference solution beside your code.";
