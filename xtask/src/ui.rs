@@ -182,6 +182,11 @@ pub fn diff_line(op: crate::diff::Op, text: &str) -> String {
 /// and colour codes take no room.
 pub fn wrap(text: &str, indent: usize, width: usize) -> Vec<String> {
     let pad = " ".repeat(indent);
+    // A line that fits is printed as written: runs of spaces inside it (a
+    // padded table, a quoted email body) can be what the message is about.
+    if indent + visible_len(text.trim_end()) <= width {
+        return vec![format!("{pad}{}", text.trim_end())];
+    }
     let leading = text.len() - text.trim_start().len();
     let pad_first = format!("{pad}{}", &text[..leading]);
     let mut lines = Vec::new();
@@ -299,6 +304,14 @@ mod tests {
             "{lines:?}"
         );
         assert_eq!(visible_len("\x1b[31m✗\x1b[0m ok"), 4);
+    }
+
+    #[test]
+    fn a_line_that_fits_keeps_its_inner_spacing() {
+        assert_eq!(
+            wrap("saw \" 2 × mug    $24.00\"", 4, 80),
+            vec!["    saw \" 2 × mug    $24.00\""]
+        );
     }
 
     #[test]
