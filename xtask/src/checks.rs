@@ -125,11 +125,34 @@ fn run_parallel(
             });
         }
         if echo {
+            // The learner's view: each verdict printed as soon as it and every
+            // check before it are done, so the list grows in reading order
+            // instead of appearing all at once after the slowest check.
             s.spawn(|| {
                 let started = std::time::Instant::now();
                 let notice_after = SLOW_NOTICE_AFTER.min(timeout / 2);
-                while finished.load(Ordering::Relaxed) < tests.len() {
-                    if started.elapsed() >= notice_after {
+                let mut printed = 0;
+                let mut noticed = false;
+                while printed < tests.len() {
+                    let lines = {
+                        let done = results.lock().expect("no worker panics");
+                        match &done[printed] {
+                            Some(Ok(outcome)) => {
+                                Some(ui::verdict_lines(&tests[printed].1, outcome))
+                            }
+                            Some(Err(_)) => Some(Vec::new()),
+                            None => None,
+                        }
+                    };
+                    if let Some(lines) = lines {
+                        for line in lines {
+                            println!("{line}");
+                        }
+                        printed += 1;
+                        continue;
+                    }
+                    if !noticed && started.elapsed() >= notice_after {
+                        noticed = true;
                         let text = format!(
                             "Some checks are still running after {} s; each one is \
                              stopped at {} s and reported.",
@@ -139,9 +162,8 @@ fn run_parallel(
                         for line in ui::wrap(&text, 2, ui::WIDTH) {
                             println!("{}", ui::dim(&line));
                         }
-                        break;
                     }
-                    std::thread::sleep(Duration::from_millis(50));
+                    std::thread::sleep(Duration::from_millis(10));
                 }
             });
         }
@@ -326,11 +348,7 @@ pub fn check_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
             return Ok(false);
         }
         Run::Ran(verdicts) => {
-            for (name, outcome) in verdicts {
-                for line in ui::verdict_lines(name, outcome) {
-                    println!("{line}");
-                }
-            }
+            // Each verdict line was printed by `run` as it arrived.
             let passed = verdicts
                 .iter()
                 .filter(|(_, o)| *o == Outcome::Passed)
