@@ -860,8 +860,8 @@ fn metrics_count_every_request_and_every_error() {
     assert!(
         snapshot.errors == failed,
         "after {made} requests of which {failed} failed (declined cards, unknown users, \
-         an unknown SKU), the metrics counted {} errors. The error rate is the R and E of \
-         RED: look at the outcome place_order records ({WHERE_HANDLER}) and at how \
+         an unknown SKU), the metrics counted {} errors. Errors divided by requests is the \
+         E of RED: look at the outcome place_order records ({WHERE_HANDLER}) and at how \
          Metrics::record counts failures ({WHERE_METRICS}).",
         snapshot.errors
     );
@@ -878,9 +878,11 @@ fn metrics_count_every_request_and_every_error() {
     assert!(
         close(median) || close(mean),
         "the requests took {} ms at the median on tokio's paused clock, but the \
-         metrics' p50 is {:.3} ms: the recorded durations are not what the requests \
-         took. Measure each request from start to end with tokio::time::Instant and \
-         record that. Look at {WHERE_HANDLER}.",
+         metrics' p50 is {:.3} ms. Either the recorded durations are not what the \
+         requests took (measure each request from start to end with \
+         tokio::time::Instant and record that; look at {WHERE_HANDLER}), or the \
+         histogram's buckets are too coarse to place the median within 1% (look at \
+         {WHERE_METRICS}).",
         median / 1000.0,
         seen / 1000.0
     );
