@@ -19,6 +19,12 @@ use crate::process::Cmd;
 use crate::ui;
 use crate::workspace::Workspace;
 
+/// Said before the first bench build of a crate (measured from cold on a
+/// 2-core machine; see ARCHITECTURE.md, "Fast feedback").
+const FIRST_BENCH_BUILD: &str = "Building the benchmark in release mode. The first \
+    time, this compiles the dependencies with optimizations and takes about two \
+    minutes on a 2-core machine; later runs reuse them and take seconds.";
+
 /// criterion flags for a quick but steady measurement.
 const QUICK: [&str; 5] = [
     "--warm-up-time",
@@ -46,11 +52,25 @@ pub fn quick(
     criterion_home: &Path,
     echo: bool,
 ) -> Result<Result<GateResult, String>> {
+    // A marker per crate says whether its bench was ever built here: the first
+    // build compiles every dependency in release mode, which takes minutes on
+    // a 2-core machine, and a learner should know that before it starts.
+    let marker = ws.scratch_dir().join("bench-built").join(
+        subject
+            .manifest
+            .to_string_lossy()
+            .replace(['/', '\\', ':'], "_"),
+    );
     if echo {
         println!(
             "\nQuick bench: {} against {}, same run.",
             gate.candidate, gate.baseline
         );
+        if !marker.exists() {
+            for line in ui::wrap(FIRST_BENCH_BUILD, 2, ui::WIDTH) {
+                println!("{}", ui::dim(&line));
+            }
+        }
     }
     let exe = match cargo::build(
         ws,
@@ -73,6 +93,10 @@ pub fn quick(
             return Ok(Err(format!("the bench does not compile:\n{first}")));
         }
     };
+    if let Some(parent) = marker.parent() {
+        let _ = std::fs::create_dir_all(parent);
+        let _ = std::fs::write(&marker, b"");
+    }
     // Start from an empty folder so that no earlier run's estimate is ever read.
     let _ = std::fs::remove_dir_all(criterion_home.join(&gate.group));
     let mut cmd = Cmd::new(&exe)

@@ -98,12 +98,18 @@ fn respond(mut stream: TcpStream, root: &Path) -> Result<()> {
 }
 
 /// The file a request path names, never outside `root`.
+///
+/// Each `/`-separated segment is percent-decoded on its own, and a decoded
+/// segment that could climb or restart the path is refused: one holding `/`,
+/// `\` or NUL (`%2F` would make `Path::push` start again from `/`), or one
+/// that is `.` or `..`. Then the file found is canonicalized and must still lie
+/// under the canonical root, so a symbolic link cannot lead out either.
 fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next().unwrap_or("/");
     let mut file = root.to_path_buf();
-    for part in path.split('/').filter(|p| !p.is_empty()) {
-        let part = percent_decode(part);
-        if part == ".." || part.contains('\\') {
+    for raw in path.split('/').filter(|p| !p.is_empty()) {
+        let part = percent_decode(raw)?;
+        if part == "." || part == ".." || part.contains(['/', '\\', '\0']) {
             return None;
         }
         file.push(part);
@@ -111,10 +117,14 @@ fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
     if file.is_dir() {
         file.push("index.html");
     }
-    file.is_file().then_some(file)
+    let file = file.canonicalize().ok()?;
+    let inside = file.starts_with(root.canonicalize().ok()?);
+    (inside && file.is_file()).then_some(file)
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%XX` sequences decoded; `None` when the bytes are not UTF-8 (no file of
+/// the book has such a name, and a lossy decoding could alias another one).
+fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -133,7 +143,7 @@ fn percent_decode(s: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).ok()
 }
 
 fn content_type(path: &Path) -> &'static str {
@@ -155,20 +165,79 @@ fn content_type(path: &Path) -> &'static str {
 mod tests {
     use super::*;
 
-    #[test]
-    fn request_paths_resolve_inside_the_book_only() {
-        let root =
-            std::env::temp_dir().join(format!("xtask-serve-{}", std::process::id()));
+    fn scratch_book(name: &str) -> PathBuf {
+        let root = std::env::temp_dir()
+            .join(format!("xtask-serve-{name}-{}", std::process::id()))
+            .join("book");
         std::fs::create_dir_all(root.join("ch02")).unwrap();
         std::fs::write(root.join("index.html"), "i").unwrap();
         std::fs::write(root.join("ch02/page one.html"), "p").unwrap();
+        // A file beside the book that no request may reach.
+        std::fs::write(root.join("../secret.txt"), "s").unwrap();
+        root.canonicalize().unwrap()
+    }
+
+    #[test]
+    fn request_paths_resolve_inside_the_book_only() {
+        let root = scratch_book("resolve");
         assert_eq!(resolve(&root, "/"), Some(root.join("index.html")));
         assert_eq!(
             resolve(&root, "/ch02/page%20one.html?x=1"),
             Some(root.join("ch02/page one.html"))
         );
-        assert_eq!(resolve(&root, "/../etc/passwd"), None);
         assert_eq!(resolve(&root, "/missing.html"), None);
-        std::fs::remove_dir_all(&root).unwrap();
+        for escape in [
+            "/../secret.txt",
+            "/..%2Fsecret.txt",
+            "/%2E%2E/secret.txt",
+            "/%2e%2e%2fsecret.txt",
+            "/ch02/..%5C..%5Csecret.txt",
+            "/%2Fetc%2Fhostname",
+            "/%2fetc%2fpasswd",
+            "/..%2F..%2F..%2F..%2F..%2F..%2Fetc%2Fhostname",
+            "/ch02/%2E%2E/%2E%2E/secret.txt",
+            "/index.html%00.png",
+            "/%FF%FE",
+        ] {
+            assert_eq!(resolve(&root, escape), None, "{escape} must not resolve");
+        }
+        std::fs::remove_dir_all(root.parent().unwrap()).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_out_of_the_book_is_not_followed() {
+        let root = scratch_book("symlink");
+        std::os::unix::fs::symlink(root.join("../secret.txt"), root.join("link.txt"))
+            .unwrap();
+        assert_eq!(resolve(&root, "/link.txt"), None);
+        std::fs::remove_dir_all(root.parent().unwrap()).unwrap();
+    }
+
+    /// The server itself, over real HTTP on loopback: the two requests that
+    /// once returned `/etc/hostname` now get 404, and a page still gets 200.
+    #[test]
+    fn the_server_answers_404_to_encoded_escapes() {
+        let root = scratch_book("http");
+        let (listener, port) =
+            bind(41_000 + (std::process::id() % 2_000) as u16).unwrap();
+        let served = root.clone();
+        std::thread::spawn(move || serve(listener, &served));
+        let status = |target: &str| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            write!(stream, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let mut line = String::new();
+            BufReader::new(stream).read_line(&mut line).unwrap();
+            line.trim_end().to_string()
+        };
+        assert_eq!(status("/"), "HTTP/1.1 200 OK");
+        assert_eq!(status("/ch02/page%20one.html"), "HTTP/1.1 200 OK");
+        assert_eq!(status("/%2Fetc%2Fhostname"), "HTTP/1.1 404 Not Found");
+        assert_eq!(
+            status("/..%2F..%2F..%2F..%2F..%2F..%2F..%2Fetc%2Fhostname"),
+            "HTTP/1.1 404 Not Found"
+        );
+        assert_eq!(status("/..%2Fsecret.txt"), "HTTP/1.1 404 Not Found");
+        std::fs::remove_dir_all(root.parent().unwrap()).unwrap();
     }
 }

@@ -96,19 +96,36 @@ pub fn build(
             out.status
         );
     }
+    // Show first the error whose cause lies in the learner's own files (src/):
+    // rustc may report an error in the checks first (a spawned future that is
+    // not Send is flagged where the checks spawn it), while its cause, and the
+    // file to open, is the learner's.
+    let shown = messages
+        .errors
+        .iter()
+        .find(|e| e.own.is_some())
+        .or(messages.errors.first());
     Ok(Build::Failed(CompileFailure {
         errors: messages.errors.len(),
-        first: messages.errors.first().map(|(r, _)| r.clone()),
-        file: messages.errors.first().and_then(|(_, f)| f.clone()),
+        first: shown.map(|e| e.rendered.clone()),
+        file: shown.and_then(|e| e.own.clone().or(e.file.clone())),
         stderr: out.stderr,
     }))
+}
+
+struct CompileError {
+    rendered: String,
+    /// The file of its primary span.
+    file: Option<String>,
+    /// `src/<file>:<line>` of the first span, primary or in a note, that lies
+    /// in the crate's own `src/` (the learner's code).
+    own: Option<String>,
 }
 
 #[derive(Default)]
 struct Messages {
     executables: Vec<(String, PathBuf)>,
-    /// Rendered error and the file of its primary span.
-    errors: Vec<(String, Option<String>)>,
+    errors: Vec<CompileError>,
     /// The file of each warning about code in the workspace (not dependencies).
     warnings: Vec<String>,
 }
@@ -158,14 +175,32 @@ fn parse_messages(stdout: &str) -> Messages {
                     .find(|s| s["is_primary"] == true)
                     .and_then(|s| s["file_name"].as_str())
                     .map(str::to_string);
+                let own = own_span(m);
                 if file.is_some() || !rendered.starts_with("error: aborting") {
-                    found.errors.push((rendered, file));
+                    found.errors.push(CompileError {
+                        rendered,
+                        file,
+                        own,
+                    });
                 }
             }
             _ => {}
         }
     }
     found
+}
+
+/// The first span of a diagnostic (its own, then its notes') in `src/`.
+fn own_span(message: &Value) -> Option<String> {
+    let children = message["children"].as_array().cloned().unwrap_or_default();
+    std::iter::once(message)
+        .chain(children.iter())
+        .flat_map(|m| m["spans"].as_array().cloned().unwrap_or_default())
+        .find_map(|span| {
+            let file = span["file_name"].as_str()?;
+            let line = span["line_start"].as_u64()?;
+            file.starts_with("src/").then(|| format!("{file}:{line}"))
+        })
 }
 
 /// Runs `f`; if it takes longer than a few seconds (a chapter's first build
@@ -222,7 +257,19 @@ not json at all
             1,
             "warnings and the 'aborting' summary are not errors"
         );
-        assert!(m.errors[0].0.starts_with("error[E0308]: mismatched types"));
-        assert_eq!(m.errors[0].1.as_deref(), Some("src/report.rs"));
+        assert!(
+            m.errors[0]
+                .rendered
+                .starts_with("error[E0308]: mismatched types")
+        );
+        assert_eq!(m.errors[0].file.as_deref(), Some("src/report.rs"));
+    }
+
+    #[test]
+    fn an_error_flagged_in_the_checks_names_the_learners_file_from_its_notes() {
+        let line = r#"{"reason":"compiler-message","message":{"level":"error","rendered":"error: future cannot be sent between threads safely","spans":[{"file_name":"tests/checks.rs","line_start":40,"is_primary":true}],"children":[{"level":"note","spans":[{"file_name":"src/catalogue.rs","line_start":57,"is_primary":true}]}]}}"#;
+        let m = parse_messages(line);
+        assert_eq!(m.errors[0].file.as_deref(), Some("tests/checks.rs"));
+        assert_eq!(m.errors[0].own.as_deref(), Some("src/catalogue.rs:57"));
     }
 }

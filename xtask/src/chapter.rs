@@ -24,8 +24,6 @@ pub struct Card {
     pub edit: Vec<String>,
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
-    #[serde(default)]
-    pub hints: Vec<String>,
     pub bench: Option<BenchGate>,
 }
 
@@ -50,8 +48,18 @@ pub struct Chapter {
     pub card: Card,
     /// `exercises/<id>`: the learner's crate.
     pub dir: PathBuf,
-    /// `solutions/<id>`: the reference solution's files and the decoys.
+    /// `solutions/<id>`: the reference solution's files, decoys and hints.
     pub solution_dir: PathBuf,
+}
+
+/// `solutions/<id>/hints.toml`: the chapter's hints, in the order `hint` shows
+/// them. They live beside the solution, not in the learner's folder, so a
+/// learner who lists their files does not meet the last hint first.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Hints {
+    #[serde(default)]
+    hints: Vec<String>,
 }
 
 impl Chapter {
@@ -62,6 +70,17 @@ impl Chapter {
     /// The cargo package name, which is the chapter's id.
     pub fn package(&self) -> &str {
         &self.card.id
+    }
+
+    /// The chapter's hints, first to last (none when the file is missing).
+    pub fn hints(&self) -> Result<Vec<String>> {
+        let path = self.solution_dir.join("hints.toml");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(Vec::new());
+        };
+        let hints: Hints = toml::from_str(&text)
+            .with_context(|| format!("reading the hints in {}", path.display()))?;
+        Ok(hints.hints)
     }
 
     /// "Chapter 2 · Measure before you optimize"

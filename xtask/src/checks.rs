@@ -438,11 +438,10 @@ const ERROR_IN_CHECKS: &str = "The error is in the chapter's checks, which call 
     change what happens inside.";
 
 const NOT_THREAD_SAFE: &str = "Your code keeps something that may not cross threads \
-    while it waits: usually a std::sync::MutexGuard held across an `.await`, or a \
-    value moved into `tokio::spawn`. Drop the guard before the `.await` (put the \
-    locked part in its own block or function), or use tokio::sync::Mutex; join \
-    futures instead of spawning them. Keep the names and signatures as they are: \
-    the checks need them.";
+    while it waits: usually a lock's guard still alive at an `.await`, or a value \
+    that is not Send moved into `tokio::spawn`. The error is reported where the \
+    checks run your code; the file named above is where the value is held. Keep the \
+    names and signatures as they are: the checks need them.";
 
 const NO_NETWORK: &str = "cargo has to download dependencies that this computer does \
     not have yet, and could not reach crates.io. Connect to the network once and run \

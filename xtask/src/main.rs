@@ -25,6 +25,8 @@
 //! | `ui`        | everything printed: verdict lines, colour, wrapping          |
 //! | `book`      | building and serving the book                                |
 //! | `verify`    | the maintainers' proof that every chapter holds              |
+//! | `mutants`   | cargo-mutants over a solution, survivors against a list      |
+//! | `soak`      | a chapter's verdicts repeated, on busy cores: do they flip?  |
 
 mod bench;
 mod blob;
@@ -35,10 +37,12 @@ mod checks;
 mod decoy;
 mod diff;
 mod libtest;
+mod mutants;
 mod pristine;
 mod process;
 mod progress;
 mod reset;
+mod soak;
 mod solution;
 mod ui;
 mod variant;
@@ -126,6 +130,35 @@ enum Command {
     Verify {
         /// Only these chapters (default: all).
         chapters: Vec<String>,
+        /// Also the slower proofs: cargo-mutants over every solution and a
+        /// soak of every chapter's verdicts with every core busy.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Maintainers: cargo-mutants over a chapter's solution with its checks as
+    /// the tests; every survivor must be listed with a reason.
+    Mutants {
+        /// The chapter: 2, 02, ch02 or ch02-measure.
+        chapter: String,
+        /// Mutants built and tested at once (each needs a core).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Only mutants whose name matches this regex (listed survivors that
+        /// were not tested are then not judged).
+        #[arg(long)]
+        re: Option<String>,
+    },
+    /// Maintainers: run a chapter's checks and gate many times on the solution
+    /// and the starter, and show any verdict that changed.
+    Soak {
+        /// The chapter: 2, 02, ch02 or ch02-measure.
+        chapter: String,
+        /// How many times to run each.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        /// Keep every core busy with a spinning thread meanwhile.
+        #[arg(long)]
+        busy: bool,
     },
     /// Maintainers: record chapters' starters and checks in xtask/pristine.txt
     /// after changing them on purpose.
@@ -178,7 +211,20 @@ fn run(cli: Cli) -> Result<bool> {
             bench::bench_command(&ws, &find(&chapter, "bench")?)
         }
         Some(Command::Book { open, port }) => book::book_command(&ws, open, port),
-        Some(Command::Verify { chapters }) => verify::verify_command(&ws, &chapters),
+        Some(Command::Verify { chapters, full }) => {
+            verify::verify_command(&ws, &chapters, full)
+        }
+        Some(Command::Mutants { chapter, jobs, re }) => mutants::mutants_command(
+            &ws,
+            &find(&chapter, "mutants")?,
+            jobs,
+            re.as_deref(),
+        ),
+        Some(Command::Soak {
+            chapter,
+            runs,
+            busy,
+        }) => soak::soak_command(&ws, &find(&chapter, "soak")?, runs, busy),
         Some(Command::Pristine { chapters }) => {
             let chapters = if chapters.is_empty() {
                 Chapter::all(&ws)?

@@ -17,7 +17,7 @@ use crate::checks::{self, Run, Subject};
 use crate::libtest::Outcome;
 use crate::process::Cmd;
 use crate::workspace::Workspace;
-use crate::{bench, book, decoy, pristine, ui, variant};
+use crate::{bench, book, decoy, mutants, pristine, soak, ui, variant};
 
 #[derive(Default)]
 struct Tally {
@@ -52,7 +52,7 @@ struct Row {
     ratio: String,
 }
 
-pub fn verify_command(ws: &Workspace, only: &[String]) -> Result<bool> {
+pub fn verify_command(ws: &Workspace, only: &[String], full: bool) -> Result<bool> {
     let started = std::time::Instant::now();
     let mut tally = Tally::default();
     let chapters = if only.is_empty() {
@@ -145,6 +145,12 @@ pub fn verify_command(ws: &Workspace, only: &[String]) -> Result<bool> {
             "  - skipped: {} is not here (it ships with the team's shared folder)",
             tool.display()
         );
+    }
+
+    if full {
+        for chapter in &chapters {
+            verify_slow_proofs(ws, chapter, &mut tally)?;
+        }
     }
 
     print_table(&rows);
@@ -287,6 +293,47 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
         decoys: (rejected, decoys.len()),
         ratio,
     })
+}
+
+/// `verify --full`: the slower proofs, per chapter. cargo-mutants over the
+/// solution (every survivor listed with a reason, no listed one caught), and a
+/// soak of the verdicts with every core busy (30 runs where a wall-clock gate
+/// exists, 5 elsewhere, where every verdict rests on counts and paused clocks).
+fn verify_slow_proofs(
+    ws: &Workspace,
+    chapter: &Chapter,
+    tally: &mut Tally,
+) -> Result<()> {
+    let id = chapter.id();
+    ui::heading(&format!("{} · slower proofs", chapter.heading()));
+    match mutants::run(ws, chapter, 1, None, true) {
+        Ok((verdict, outcomes, listed)) => {
+            mutants::print_verdict(chapter, &verdict);
+            tally.claim(
+                verdict.holds(),
+                &format!(
+                    "{id}: mutants of the solution: {} caught, {} timed out, {} unviable, \
+                     {} survived ({listed} listed)",
+                    outcomes.caught.len(),
+                    outcomes.timeout.len(),
+                    outcomes.unviable.len(),
+                    outcomes.missed.len()
+                ),
+                "",
+            );
+        }
+        Err(err) => {
+            tally.claim(false, &format!("{id}: mutants ran"), &format!("{err:#}"));
+        }
+    }
+    let runs = if chapter.card.bench.is_some() { 30 } else { 5 };
+    let steady = soak::soak_command(ws, chapter, runs, true)?;
+    tally.claim(
+        steady,
+        &format!("{id}: no verdict flips over {runs} runs with every core busy"),
+        "",
+    );
+    Ok(())
 }
 
 /// A decoy is rejected when its target check fails with the expected words.
