@@ -1,62 +1,40 @@
 //! `cargo xtask`: the course runner.
 //!
-//! One subcommand per task, one handler per subcommand. The handlers are thin:
-//! they find the chapter, call the modules that do the work, and print. Each
-//! module has one concern:
+//! One subcommand per task, one handler per subcommand. The modules stand in
+//! three layers, and imports only point down (`layers.rs` checks it):
 //!
-//! | module      | concern                                                      |
-//! |-------------|--------------------------------------------------------------|
-//! | `workspace` | where the repository, target dir and state file are          |
-//! | `chapter`   | finding chapters and reading their cards (`exercise.toml`)   |
-//! | `process`   | running a command, echoing it, with an optional timeout      |
-//! | `cargo`     | building tests and benches, reading cargo's JSON messages    |
-//! | `libtest`   | listing and running one test, reading libtest's output       |
-//! | `checks`    | running a chapter's checks and collecting verdicts           |
-//! | `bench`     | the quick criterion run and the gate's ratio                 |
-//! | `variant`   | scratch crates for the solution and each decoy               |
-//! | `decoy`     | reading decoys and applying their edits                      |
-//! | `progress`  | the learner's state file, status and hints                   |
-//! | `watch`     | checking again on every save                                 |
-//! | `pristine`  | the chapters as given: edited checks, originals for reset    |
-//! | `blob`      | git blob ids (SHA-1), so the above needs no git              |
-//! | `reset`     | restoring a chapter after backing up the learner's files     |
-//! | `solution`  | the reference solution beside the learner's code             |
-//! | `diff`      | a line diff (Myers) in unified format                        |
-//! | `ui`        | everything printed: verdict lines, colour, wrapping          |
-//! | `book`      | building and serving the book                                |
-//! | `verify`    | the maintainers' proof that every chapter holds              |
-//! | `mutants`   | cargo-mutants over a solution, survivors against a list      |
-//! | `soak`      | a chapter's verdicts repeated, on busy cores: do they flip?  |
+//! - `commands`: one module per command (check, hint, watch, reset, solution,
+//!   bench, book, verify, mutants, soak, trial for `try`, list, pristine);
+//! - `engine`: what commands share (chapter, subject, cargo, libtest, checks,
+//!   bench, variant, decoy, progress, pristine, book, mutants, soak);
+//! - `ground`: what knows nothing of chapters (workspace, process, ui, blob,
+//!   files).
+//!
+//! A command finds the chapter, asks the engine for the work, and prints its
+//! verdict through `ui`. `main` only parses the command line and wires the
+//! commands together. ARCHITECTURE.md has each module's concern and the data
+//! flow of each command.
 
-mod bench;
-mod blob;
-mod book;
-mod cargo;
-mod chapter;
-mod checks;
-mod decoy;
-mod diff;
-mod libtest;
-mod mutants;
-mod pristine;
-mod process;
-mod progress;
-mod reset;
-mod soak;
-mod solution;
-mod ui;
-mod variant;
-mod verify;
-mod watch;
-mod workspace;
+mod commands;
+mod engine;
+#[cfg(test)]
+mod fixture;
+mod ground;
+#[cfg(test)]
+mod layers;
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::chapter::Chapter;
-use crate::workspace::Workspace;
+use crate::commands::{
+    bench, book, check, hint, list, mutants, pristine, reset, soak, solution, trial,
+    verify, watch,
+};
+use crate::engine::chapter::Chapter;
+use crate::ground::ui;
+use crate::ground::workspace::Workspace;
 
 #[derive(Parser)]
 #[command(
@@ -134,6 +112,10 @@ enum Command {
         /// soak of every chapter's verdicts with every core busy.
         #[arg(long)]
         full: bool,
+        /// Only the chapters' proofs: leave out the runner's tests,
+        /// formatting, lints, the book and the originality check.
+        #[arg(long)]
+        chapters_only: bool,
     },
     /// Maintainers: cargo-mutants over a chapter's solution with its checks as
     /// the tests; every survivor must be listed with a reason.
@@ -160,6 +142,16 @@ enum Command {
         #[arg(long)]
         busy: bool,
     },
+    /// Reviewers: run a chapter's checks against wrong solutions (folders
+    /// holding a src/ laid over the starter, or decoy files) and say which
+    /// checks rejected each.
+    Try {
+        /// The chapter: 2, 02, ch02 or ch02-measure.
+        chapter: String,
+        /// The wrong solutions: folders with a src/, or decoy .toml files.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
     /// Maintainers: record chapters' starters and checks in xtask/pristine.txt
     /// after changing them on purpose.
     Pristine {
@@ -170,6 +162,7 @@ enum Command {
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
+    ui::init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
@@ -186,18 +179,20 @@ fn run(cli: Cli) -> Result<bool> {
     let ws = Workspace::locate()?;
     // Keep a copy of every starter and check file still as given, so that
     // `reset` works even without git (see pristine.rs).
-    pristine::remember(&ws);
+    engine::pristine::remember(&ws);
     let find = |query: &str, command: &str| Chapter::find(&ws, query, command);
     match cli.command {
-        None | Some(Command::List) => progress::show_status(&ws),
+        None | Some(Command::List) => list::list_command(&ws),
         Some(Command::Check { chapter }) => {
-            checks::check_command(&ws, &find(&chapter, "check")?)
+            check::check_command(&ws, &find(&chapter, "check")?)
         }
         Some(Command::Hint { chapter }) => {
-            progress::hint_command(&ws, &find(&chapter, "hint")?)
+            hint::hint_command(&ws, &find(&chapter, "hint")?)
         }
         Some(Command::Watch { chapter, manual }) => {
-            watch::watch_command(&ws, &find(&chapter, "watch")?, manual)
+            let chapter = find(&chapter, "watch")?;
+            let check = || check::check_command(&ws, &chapter);
+            watch::watch_command(&ws, &chapter, manual, check)
         }
         Some(Command::Reset {
             chapter,
@@ -211,8 +206,16 @@ fn run(cli: Cli) -> Result<bool> {
             bench::bench_command(&ws, &find(&chapter, "bench")?)
         }
         Some(Command::Book { open, port }) => book::book_command(&ws, open, port),
-        Some(Command::Verify { chapters, full }) => {
-            verify::verify_command(&ws, &chapters, full)
+        Some(Command::Verify {
+            chapters,
+            full,
+            chapters_only,
+        }) => {
+            let scope = verify::Scope {
+                project: !chapters_only,
+                slow: full,
+            };
+            verify::verify_command(&ws, &chapters, scope)
         }
         Some(Command::Mutants { chapter, jobs, re }) => mutants::mutants_command(
             &ws,
@@ -220,23 +223,34 @@ fn run(cli: Cli) -> Result<bool> {
             jobs,
             re.as_deref(),
         ),
+        Some(Command::Try { chapter, paths }) => {
+            // Absolute, as the scratch crates are written elsewhere.
+            let paths: Vec<_> = paths
+                .iter()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                .collect();
+            trial::try_command(&ws, &find(&chapter, "try")?, &paths)
+        }
         Some(Command::Soak {
             chapter,
             runs,
             busy,
         }) => soak::soak_command(&ws, &find(&chapter, "soak")?, runs, busy),
         Some(Command::Pristine { chapters }) => {
-            let chapters = if chapters.is_empty() {
-                Chapter::all(&ws)?
-            } else {
-                chapters
-                    .iter()
-                    .map(|q| find(q, "pristine"))
-                    .collect::<Result<_>>()?
-            };
-            pristine::pristine_command(&ws, &chapters)
+            pristine::pristine_command(&ws, &chapters_named(&ws, &chapters)?)
         }
     }
+}
+
+/// The chapters named on the command line; every chapter when none is.
+fn chapters_named(ws: &Workspace, queries: &[String]) -> Result<Vec<Chapter>> {
+    if queries.is_empty() {
+        return Chapter::all(ws);
+    }
+    queries
+        .iter()
+        .map(|q| Chapter::find(ws, q, "pristine"))
+        .collect()
 }
 
 /// `cargo xtask | head` should end quietly, as any command-line tool does. Rust

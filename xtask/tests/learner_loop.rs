@@ -875,18 +875,22 @@ fn watch_checks_again_on_save_and_on_enter_and_stops_at_the_end_of_input() {
         "the manual mode is offered:\n{}",
         output.lock().unwrap()
     );
+    // Each step needs one more check than there were before it; how many
+    // came before does not matter.
+    let before = checks_done();
     let starter = course.read(UNIQUE);
     course.write(UNIQUE, &format!("{starter}// saved\n"));
-    wait_for(2);
+    wait_for(before + 1);
     assert!(
         output
             .lock()
             .unwrap()
             .contains("A file changed; checking again.")
     );
+    let before = checks_done();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"\n").unwrap();
-    wait_for(3);
+    wait_for(before + 1);
     drop(stdin); // end of input
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
@@ -903,5 +907,100 @@ fn watch_checks_again_on_save_and_on_enter_and_stops_at_the_end_of_input() {
     assert!(status.success());
     let out = output.lock().unwrap();
     assert!(out.contains("Input closed: stopped watching."), "{out}");
-    assert_eq!(out.matches("Chapter 2 · Measure").count(), 3, "{out}");
+    let started = out.matches("Chapter 2 · Measure").count();
+    let finished = out.matches("checks pass. Read the first").count();
+    assert!(started >= 3, "at start, on save and on Enter:\n{out}");
+    assert_eq!(started, finished, "every check began is reported:\n{out}");
+}
+
+/// Chapter 2's card without its bench gate, or with `min_ratio` replaced,
+/// recorded as given (so only the change under test can fail `verify`).
+fn set_gate(course: &Course, min_ratio: Option<f64>) {
+    let path = "exercises/ch02-measure/exercise.toml";
+    let mut card = course.card();
+    match min_ratio {
+        None => {
+            card.remove("bench");
+        }
+        Some(r) => {
+            card["bench"]["min_ratio"] = toml::Value::Float(r);
+        }
+    }
+    course.write(path, &toml::to_string(&card).unwrap());
+    let run = course.run(&["pristine", "2"]);
+    assert!(run.success, "{}", run.text());
+}
+
+/// Chapter 2's decoys replaced by `decoys` (name, file text).
+fn set_decoys(course: &Course, decoys: &[(&str, String)]) {
+    let dir = course.path("solutions/ch02-measure/decoys");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in decoys {
+        std::fs::write(dir.join(format!("{name}.toml")), text).unwrap();
+    }
+}
+
+#[test]
+fn verify_fails_on_a_decoy_that_the_checks_do_not_reject_and_names_it() {
+    let course = Course::new("verify-decoy");
+    set_gate(&course, None);
+    // Not a mistake at all: the solution with a comment added to lib.rs.
+    let lib = course.read("exercises/ch02-measure/src/lib.rs");
+    let mut decoy = toml::Table::new();
+    for (key, value) in [
+        ("mistake", "The solution itself, with a comment added."),
+        ("base", "solution"),
+        (
+            "must_fail",
+            "report_runs_at_most_two_statements_for_any_number_of_orders",
+        ),
+        ("message_contains", "N+1"),
+    ] {
+        decoy.insert(key.into(), value.into());
+    }
+    let mut edit = toml::Table::new();
+    edit.insert("file".into(), "src/lib.rs".into());
+    edit.insert("find".into(), lib.clone().into());
+    edit.insert("replace".into(), format!("{lib}// harmless\n").into());
+    decoy.insert("edit".into(), toml::Value::Array(vec![edit.into()]));
+    set_decoys(&course, &[("harmless", toml::to_string(&decoy).unwrap())]);
+
+    let run = course.run(&["verify", "2", "--chapters-only"]);
+    assert!(!run.success, "{}", run.text());
+    let text = flat(&run.stdout);
+    for want in [
+        "✓ ch02-measure: the starter fails its checks",
+        "✓ ch02-measure: the solution passes every check",
+        "✗ ch02-measure: decoy harmless is rejected",
+        "mistake: The solution itself, with a comment added.",
+        "the checks that failed: none",
+        "Failed: ch02-measure: decoy harmless is rejected",
+        " passed, 1 failed",
+    ] {
+        assert!(text.contains(want), "{want:?} in:\n{}", run.stdout);
+    }
+    assert!(
+        !text.contains("The runner's own tests"),
+        "--chapters-only leaves out the project's proofs:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn verify_fails_when_the_solution_does_not_beat_the_gate_by_three_times() {
+    let course = Course::new("verify-gate");
+    set_gate(&course, Some(1_000_000.0));
+    set_decoys(&course, &[]);
+    let run = course.run(&["verify", "2", "--chapters-only"]);
+    assert!(!run.success, "{}", run.text());
+    let text = flat(&run.stdout);
+    for want in [
+        "✓ ch02-measure: the solution passes every check",
+        "✗ ch02-measure: the solution beats the bench gate by 3× or more",
+        "(at least 3× is required)",
+        " passed, 1 failed",
+    ] {
+        assert!(text.contains(want), "{want:?} in:\n{}", run.stdout);
+    }
 }

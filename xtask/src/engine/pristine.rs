@@ -18,19 +18,24 @@
 //!    by id (not `git show HEAD:path`) still works after the learner has
 //!    committed their own work over the starter or switched branches.
 //!
-//! Both are checked against the id before use, so neither can hand back the
-//! wrong text. The alternative, a second committed copy of every starter, would
+//! Both are checked against the id every time they are read, so neither can
+//! hand back the wrong bytes: a kept copy that no longer matches is replaced
+//! from git (or, while the file is still untouched, from the file itself).
+//! Copies are written atomically, and kept as bytes throughout: a starter file
+//! need not be UTF-8 to be restored exactly. The alternative, a second committed copy of every starter, would
 //! double what maintainers edit and could drift; git alone would fail archives.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::blob;
-use crate::chapter::Chapter;
-use crate::process::Cmd;
-use crate::workspace::Workspace;
+use crate::engine::chapter::Chapter;
+use crate::ground::blob;
+use crate::ground::files;
+use crate::ground::process::Cmd;
+use crate::ground::ui;
+use crate::ground::workspace::Workspace;
 
 /// One recorded file of a chapter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +122,7 @@ fn recorded_files(dir: &Path) -> Result<Vec<String>> {
         found.push("exercise.toml".to_string());
     }
     for sub in ["src", "tests", "benches"] {
-        for path in files_under(&dir.join(sub))? {
+        for path in files::files_under(&dir.join(sub))? {
             let rel = path.strip_prefix(dir).expect("under the chapter's folder");
             let parts: Vec<String> = rel
                 .components()
@@ -128,29 +133,6 @@ fn recorded_files(dir: &Path) -> Result<Vec<String>> {
     }
     found.sort();
     Ok(found)
-}
-
-/// Every file below `dir` (none when it does not exist).
-pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry
-                .with_context(|| format!("listing {}", d.display()))?
-                .path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
 }
 
 /// The check files of `chapter` that differ from the record. Empty when the
@@ -171,46 +153,112 @@ pub fn changed_checks(ws: &Workspace, chapter: &Chapter) -> Result<Vec<Change>> 
     Ok(changes)
 }
 
-/// The original bytes of a recorded file, from the local copy or from git.
+/// The original bytes of a recorded file, from the kept copy or from git.
 /// `None` when neither has it.
+///
+/// A kept copy is read only after its bytes are hashed again and found to be
+/// the blob: a copy that was truncated (the disk filled up, an old runner was
+/// stopped mid-write) or edited by hand is never used. It is replaced by git's
+/// copy when git has the blob; when git has not, there is no original.
 pub fn original(ws: &Workspace, entry: &Entry) -> Option<Vec<u8>> {
-    let kept = ws.pristine_store().join(&entry.blob);
-    if let Ok(bytes) = std::fs::read(&kept)
-        && blob::matches(&bytes, &entry.blob)
-    {
+    if let Some(bytes) = kept(ws, &entry.blob) {
         return Some(bytes);
     }
+    let bytes = from_git(ws, &entry.blob)?;
+    keep(ws, &entry.blob, &bytes);
+    Some(bytes)
+}
+
+/// The kept copy of `blob`, when it is there and still is that blob.
+fn kept(ws: &Workspace, blob: &str) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(ws.pristine_store().join(blob)).ok()?;
+    (blob::id(&bytes) == blob).then_some(bytes)
+}
+
+/// `git cat-file blob <id>`, byte for byte, checked against the id.
+fn from_git(ws: &Workspace, blob: &str) -> Option<Vec<u8>> {
     let out = Cmd::new("git")
-        .args(["cat-file", "blob", &entry.blob])
+        .args(["cat-file", "blob", blob])
         .current_dir(&ws.root)
         .output(Some(std::time::Duration::from_secs(30)))
         .ok()?;
-    let bytes = out.stdout.into_bytes();
-    (out.status.is_some_and(|s| s.success()) && blob::id(&bytes) == entry.blob)
-        .then_some(bytes)
+    (out.success() && blob::id(&out.stdout) == blob).then_some(out.stdout)
 }
 
-/// Keeps a copy of every recorded file that is still untouched and not kept
-/// yet. Costs a few file reads on the first run and almost nothing after.
-/// Best effort: a copy that cannot be written only means `reset` will ask git.
+/// Keeps `bytes` as the copy of `blob`, written atomically (see files.rs), so
+/// that no reader ever meets half a copy. Best effort: a copy that cannot be
+/// written only means `reset` will ask git.
+fn keep(ws: &Workspace, blob: &str, bytes: &[u8]) {
+    let store = ws.pristine_store();
+    let _ = std::fs::create_dir_all(&store);
+    let _ = files::write_atomically(&store.join(blob), bytes);
+}
+
+/// Keeps a copy of every recorded file that is still untouched and has no
+/// sound copy yet (none, or one that no longer hashes to its id). Costs a few
+/// small file reads per command.
 pub fn remember(ws: &Workspace) {
     let Ok(manifest) = load(ws) else { return };
-    let store = ws.pristine_store();
     for (id, entries) in &manifest {
         let dir = ws.exercises_dir().join(id);
         for e in entries {
-            let kept = store.join(&e.blob);
-            if kept.exists() {
+            if kept(ws, &e.blob).is_some() {
                 continue;
             }
             if let Ok(bytes) = std::fs::read(dir.join(&e.path))
                 && blob::id(&bytes) == e.blob
             {
-                let _ = std::fs::create_dir_all(&store);
-                let _ = std::fs::write(&kept, bytes);
+                keep(ws, &e.blob, &bytes);
             }
         }
     }
+}
+
+/// Says so, and is true, when the chapter's checks are not as the course gave
+/// them: a verdict (or a bench gate) from changed checks would mean nothing,
+/// so `check` and `bench` give none.
+pub fn refuse_changed_checks(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
+    let changes = changed_checks(ws, chapter)?;
+    ui::lines(changed_checks_lines(ws, chapter, &changes));
+    Ok(!changes.is_empty())
+}
+
+/// One sentence per changed check file, and what to do.
+fn changed_checks_lines(
+    ws: &Workspace,
+    chapter: &Chapter,
+    changes: &[Change],
+) -> Vec<String> {
+    if changes.is_empty() {
+        return Vec::new();
+    }
+    let files: Vec<String> = changes
+        .iter()
+        .map(|c| match c {
+            Change::Edited(p) => {
+                format!("{} was edited", ws.show(&chapter.dir.join(p)))
+            }
+            Change::Deleted(p) => {
+                format!("{} was deleted", ws.show(&chapter.dir.join(p)))
+            }
+        })
+        .collect();
+    let n = chapter.card.number;
+    let text = format!(
+        "{} The checks of chapter {n} are not as the course gave them: {}. A verdict \
+         from changed checks would mean nothing, so none was given. Put them back with \
+         `cargo xtask reset {n} --checks` (your code in src/ stays as it is), then run \
+         `cargo xtask check {n}` again.",
+        ui::red("✗"),
+        files.join(", ")
+    );
+    let mut lines = ui::wrap(&text, 2, ui::WIDTH);
+    lines.extend(
+        ui::wrap(CHANGED_CHECKS_MAINTAINERS, 2, ui::WIDTH)
+            .into_iter()
+            .map(|l| ui::dim(&l)),
+    );
+    lines
 }
 
 /// For `verify`: whether the record of `chapter` matches its files, and if not,
@@ -251,38 +299,28 @@ pub fn is_current(ws: &Workspace, chapter: &Chapter) -> Result<(bool, String)> {
     ))
 }
 
-/// `cargo xtask pristine [N…]`: records the chapters' files as they are now.
-pub fn pristine_command(ws: &Workspace, chapters: &[Chapter]) -> Result<bool> {
-    let mut manifest = load(ws)?;
-    for chapter in chapters {
-        manifest.insert(chapter.id().to_string(), current(chapter)?);
-        println!(
-            "Recorded {}: {} files.",
-            chapter.id(),
-            manifest[chapter.id()].len()
-        );
-    }
+/// Writes the record (atomically: a reader never meets half of it).
+pub fn save(ws: &Workspace, manifest: &Manifest) -> Result<()> {
     let path = ws.pristine_manifest();
-    std::fs::write(&path, render(&manifest))
-        .with_context(|| format!("writing {}", path.display()))?;
-    println!(
-        "Wrote {}; commit it with the chapters' files.",
-        ws.show(&path)
-    );
-    Ok(true)
+    files::write_atomically(&path, render(manifest).as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }
+
+const CHANGED_CHECKS_MAINTAINERS: &str = "(Maintainers: after changing a chapter's \
+    checks on purpose, record them with `cargo xtask pristine N`.)";
 
 const HEADER: &str = "\
 # The course's starters and checks as given: chapter id, git blob id, file.
 # Written by `cargo xtask pristine N` after a starter or check changes on purpose;
 # `cargo xtask verify` fails when it is out of date. The runner uses it to detect
 # edited checks and to restore starters (`cargo xtask reset N`). See
-# xtask/src/pristine.rs.
+# xtask/src/engine/pristine.rs.
 ";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::Course;
 
     #[test]
     fn the_manifest_survives_a_round_trip_through_its_file() {
@@ -318,24 +356,118 @@ mod tests {
 
     #[test]
     fn a_chapter_records_its_card_starter_checks_and_benches() {
-        let ws = Workspace::locate().unwrap();
-        let chapter = Chapter::find(&ws, "2", "check").unwrap();
+        let course = Course::new("pristine-current");
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
         let paths: Vec<String> = current(&chapter)
             .unwrap()
             .into_iter()
             .map(|e| e.path)
             .collect();
-        for want in [
-            "exercise.toml",
-            "src/report.rs",
-            "tests/checks.rs",
-            "benches/ch02/main.rs",
-        ] {
-            assert!(paths.contains(&want.to_string()), "{want} in {paths:?}");
-        }
-        assert!(
-            !paths.iter().any(|p| p.starts_with("examples/")),
-            "{paths:?}"
+        assert_eq!(
+            paths,
+            [
+                "benches/ch02/main.rs",
+                "exercise.toml",
+                "src/lib.rs",
+                "src/report.rs",
+                "tests/checks.rs"
+            ],
+            "examples/ and Cargo.toml are not recorded"
         );
+    }
+
+    /// Bytes that are not UTF-8 (Latin-1, a stray 0xFF) and CRLF line ends:
+    /// an original must come back exactly as committed.
+    const NOT_UTF8: &[u8] = b"// caf\xe9 au lait\r\n\xff\xfe\n";
+
+    fn git(root: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("git is installed");
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    fn damage_kept_copy(
+        ws: &Workspace,
+        blob: &str,
+        bytes: &[u8],
+    ) -> std::path::PathBuf {
+        let kept = ws.pristine_store().join(blob);
+        std::fs::create_dir_all(ws.pristine_store()).unwrap();
+        std::fs::write(&kept, bytes).unwrap();
+        kept
+    }
+
+    #[test]
+    fn a_truncated_kept_copy_is_never_used_and_is_repaired_from_git() {
+        let course = Course::new("pristine-repair");
+        let root = &course.ws.root;
+        git(root, &["init", "--quiet"]);
+        std::fs::write(root.join("original.bin"), NOT_UTF8).unwrap();
+        let blob = git(root, &["hash-object", "-w", "original.bin"]);
+        assert_eq!(blob, blob::id(NOT_UTF8));
+        let entry = Entry {
+            blob: blob.clone(),
+            path: "src/report.rs".into(),
+        };
+        let kept = damage_kept_copy(&course.ws, &blob, &NOT_UTF8[..5]);
+        assert_eq!(
+            original(&course.ws, &entry).as_deref(),
+            Some(NOT_UTF8),
+            "git's bytes, exactly"
+        );
+        assert_eq!(
+            std::fs::read(&kept).unwrap(),
+            NOT_UTF8,
+            "the kept copy is repaired"
+        );
+    }
+
+    #[test]
+    fn an_altered_kept_copy_without_git_is_refused() {
+        let course = Course::new("pristine-refuse");
+        let blob = blob::id(NOT_UTF8);
+        let entry = Entry {
+            blob: blob.clone(),
+            path: "src/report.rs".into(),
+        };
+        let mut altered = NOT_UTF8.to_vec();
+        altered[3] = b'X';
+        damage_kept_copy(&course.ws, &blob, &altered);
+        assert_eq!(original(&course.ws, &entry), None);
+    }
+
+    #[test]
+    fn an_untouched_file_is_kept_exactly_and_a_damaged_copy_is_kept_again() {
+        let course = Course::new("pristine-remember");
+        let report = course.path("exercises/ch02-measure/src/report.rs");
+        std::fs::write(&report, NOT_UTF8).unwrap();
+        let blob = blob::id(NOT_UTF8);
+        course.write(
+            "xtask/pristine.txt",
+            &format!("ch02-measure {blob} src/report.rs\n"),
+        );
+        remember(&course.ws);
+        let kept = course.ws.pristine_store().join(&blob);
+        assert_eq!(std::fs::read(&kept).unwrap(), NOT_UTF8);
+        std::fs::write(&kept, b"").unwrap();
+        remember(&course.ws);
+        assert_eq!(std::fs::read(&kept).unwrap(), NOT_UTF8, "kept again");
+        // The learner's edit does not reach the copy; the original still comes
+        // back byte for byte.
+        std::fs::write(&report, "// mine\n").unwrap();
+        let entry = Entry {
+            blob,
+            path: "src/report.rs".into(),
+        };
+        assert_eq!(original(&course.ws, &entry).as_deref(), Some(NOT_UTF8));
+        let left: Vec<_> = std::fs::read_dir(course.ws.pristine_store())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "no temporary file is left: {left:?}");
     }
 }

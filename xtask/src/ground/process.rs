@@ -13,23 +13,36 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::ui;
-use crate::workspace::Workspace;
+use crate::ground::ui;
+use crate::ground::workspace::Workspace;
 
 pub struct Cmd {
     inner: Command,
     shown: String,
 }
 
-/// What a finished (or stopped) command left behind.
+/// What a finished (or stopped) command left behind. The output is kept as
+/// the bytes the command wrote: `git cat-file blob` hands back a file that
+/// need not be UTF-8, and it must be restored byte for byte. Text for a person
+/// to read is decoded from them where it is read (`stdout_text`).
 pub struct Output {
     /// `None` when the command was stopped by its timeout.
     pub status: Option<ExitStatus>,
-    pub stdout: String,
-    pub stderr: String,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
 }
 
 impl Output {
+    /// stdout as text; a byte that is not UTF-8 reads as U+FFFD.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// stderr as text; a byte that is not UTF-8 reads as U+FFFD.
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
     pub fn success(&self) -> bool {
         self.status.is_some_and(|s| s.success())
     }
@@ -133,13 +146,15 @@ impl Cmd {
     }
 }
 
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+fn drain<R: Read + Send + 'static>(
+    pipe: Option<R>,
+) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
         if let Some(mut p) = pipe {
             let _ = p.read_to_end(&mut bytes);
         }
-        String::from_utf8_lossy(&bytes).into_owned()
+        bytes
     })
 }
 
@@ -179,7 +194,8 @@ pub fn expect_success(out: &Output, what: &str) -> Result<()> {
     if out.success() {
         return Ok(());
     }
-    let tail: Vec<&str> = out.stderr.lines().rev().take(15).collect();
+    let stderr = out.stderr_text();
+    let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
     let tail: Vec<&str> = tail.into_iter().rev().collect();
     bail!("{what} failed:\n{}", tail.join("\n"))
 }
@@ -210,6 +226,16 @@ mod tests {
             err.contains("`no-such-tool-xyz` because it is not installed"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn output_that_is_not_utf8_is_kept_byte_for_byte() {
+        let out = Cmd::new("printf")
+            .arg("a\\377\\376b\\r\\n")
+            .output(None)
+            .unwrap();
+        assert_eq!(out.stdout, b"a\xff\xfeb\r\n");
+        assert_eq!(out.stdout_text(), "a\u{fffd}\u{fffd}b\r\n");
     }
 
     #[test]

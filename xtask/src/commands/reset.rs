@@ -12,15 +12,16 @@
 //! `exercise.toml`) and leaves `src/` alone: the way back after `check` has
 //! refused to judge edited checks.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::chapter::Chapter;
-use crate::pristine::{self, Entry};
-use crate::workspace::Workspace;
-use crate::{blob, progress, ui};
+use crate::engine::chapter::Chapter;
+use crate::engine::pristine::{self, Entry};
+use crate::engine::progress;
+use crate::ground::workspace::Workspace;
+use crate::ground::{blob, files, ui};
 
 /// What a reset will do, worked out before anything is touched.
 #[derive(Default)]
@@ -51,38 +52,24 @@ pub fn reset_command(
         );
     };
     let plan = plan(ws, chapter, entries, checks_only)?;
-    if !plan.missing.is_empty() {
-        let files: Vec<String> = plan
-            .missing
-            .iter()
-            .map(|p| ws.show(&chapter.dir.join(p)))
-            .collect();
-        bail!(
-            "nothing was changed: the runner could not find the original of {}, \
-             because git has no copy of it here and the runner kept none \
-             (.course-pristine/); {NO_ORIGINAL}",
-            files.join(", ")
-        );
-    }
+    refuse_missing(ws, chapter, &plan)?;
     let what = if checks_only {
         format!("the checks of chapter {n}")
     } else {
         format!("chapter {n}'s starter")
     };
     if plan.restore.is_empty() && plan.remove.is_empty() {
-        println!(
+        ui::line(format!(
             "{} is already as the course gave it; nothing to do.",
             capital(&what)
-        );
+        ));
         return Ok(true);
     }
     let backup = backup_dir(ws, chapter.id());
     let saved = files_to_save(chapter, &plan, checks_only)?;
     describe(ws, chapter, &plan, &what, &backup, saved.is_empty());
     if !yes && !confirm(&format!("Reset {what}? Type y and press Enter: "))? {
-        for line in ui::wrap(NOT_CONFIRMED, 0, ui::WIDTH) {
-            println!("{line}");
-        }
+        ui::paragraph(NOT_CONFIRMED, 0);
         return Ok(false);
     }
     save_backup(chapter, &saved, &backup)?;
@@ -90,19 +77,39 @@ pub fn reset_command(
     if !checks_only {
         progress::record_reset(ws, chapter)?;
     }
-    let mut text = format!("{} {} is back.", ui::green("✓"), capital(&what));
-    if !saved.is_empty() {
+    let saved_in = (!saved.is_empty()).then(|| ws.show(&backup));
+    say_done(n, &what, saved_in);
+    Ok(true)
+}
+
+/// Refuses, having touched nothing, when an original is missing.
+fn refuse_missing(ws: &Workspace, chapter: &Chapter, plan: &Plan) -> Result<()> {
+    if plan.missing.is_empty() {
+        return Ok(());
+    }
+    let files: Vec<String> = plan
+        .missing
+        .iter()
+        .map(|p| ws.show(&chapter.dir.join(p)))
+        .collect();
+    bail!(
+        "nothing was changed: the runner could not find the original of {}, \
+         because git has no copy of it here and the runner kept none \
+         (.course-pristine/); {NO_ORIGINAL}",
+        files.join(", ")
+    )
+}
+
+fn say_done(n: u32, what: &str, saved_in: Option<String>) {
+    let mut text = format!("{} {} is back.", ui::green("✓"), capital(what));
+    if let Some(backup) = saved_in {
         text.push_str(&format!(
-            " Your files are saved in {}; copy from there anything you want to keep.",
-            ws.show(&backup)
+            " Your files are saved in {backup}; copy from there anything you want to keep."
         ));
     }
     text.push_str(&format!(" Next: `cargo xtask check {n}`."));
-    println!();
-    for line in ui::wrap(&text, 0, ui::WIDTH) {
-        println!("{line}");
-    }
-    Ok(true)
+    ui::blank();
+    ui::paragraph(&text, 0);
 }
 
 fn plan(
@@ -124,7 +131,7 @@ fn plan(
         }
     }
     if !checks_only {
-        for path in pristine::files_under(&chapter.dir.join("src"))? {
+        for path in files::files_under(&chapter.dir.join("src"))? {
             let rel = relative(&chapter.dir, &path);
             if !entries.iter().any(|e| e.path == rel) {
                 plan.remove.push(rel);
@@ -143,7 +150,7 @@ fn files_to_save(
 ) -> Result<Vec<String>> {
     let mut files: Vec<String> = Vec::new();
     if !checks_only {
-        for path in pristine::files_under(&chapter.dir.join("src"))? {
+        for path in files::files_under(&chapter.dir.join("src"))? {
             files.push(relative(&chapter.dir, &path));
         }
     }
@@ -183,15 +190,13 @@ fn describe(
             ws.show(backup)
         ));
     }
-    for line in ui::wrap(&text, 0, ui::WIDTH) {
-        println!("{line}");
-    }
+    ui::paragraph(&text, 0);
 }
 
 /// Asks on the terminal; no answer (end of input) is a no.
 fn confirm(question: &str) -> Result<bool> {
-    print!("\n{question}");
-    std::io::stdout().flush().context("writing the question")?;
+    ui::blank();
+    ui::prompt(question).context("writing the question")?;
     let mut answer = String::new();
     let read = std::io::stdin()
         .lock()
@@ -200,7 +205,7 @@ fn confirm(question: &str) -> Result<bool> {
     // A typed answer ends its line on the terminal; from a pipe or at the end
     // of input nothing did.
     if read == 0 || !std::io::stdin().is_terminal() {
-        println!();
+        ui::blank();
     }
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
@@ -314,6 +319,27 @@ const NOT_CONFIRMED: &str = "Nothing was changed. Reset asks before it replaces 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::Course;
+
+    #[test]
+    fn a_starter_that_is_not_utf8_is_restored_byte_for_byte() {
+        const NOT_UTF8: &[u8] = b"// caf\xe9\r\n\xff\xfe\n";
+        let course = Course::new("reset-bytes");
+        let report = course.path("exercises/ch02-measure/src/report.rs");
+        std::fs::write(&report, NOT_UTF8).unwrap();
+        let chapter = Chapter::find(&course.ws, "2", "reset").unwrap();
+        let mut manifest = pristine::Manifest::new();
+        manifest.insert(chapter.id().into(), pristine::current(&chapter).unwrap());
+        pristine::save(&course.ws, &manifest).unwrap();
+        pristine::remember(&course.ws);
+        std::fs::write(&report, "// mine\n").unwrap();
+        assert!(reset_command(&course.ws, &chapter, true, false).unwrap());
+        assert_eq!(std::fs::read(&report).unwrap(), NOT_UTF8);
+        let backups: Vec<_> = std::fs::read_dir(course.ws.backups_dir())
+            .unwrap()
+            .collect();
+        assert_eq!(backups.len(), 1, "the learner's file was saved first");
+    }
 
     #[test]
     fn backup_folders_are_named_by_utc_time() {

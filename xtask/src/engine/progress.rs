@@ -23,9 +23,9 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
-use crate::chapter::Chapter;
-use crate::ui;
-use crate::workspace::Workspace;
+use crate::engine::chapter::Chapter;
+use crate::ground::files;
+use crate::ground::workspace::Workspace;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum State {
@@ -149,17 +149,10 @@ fn update_at(
     Ok(saved)
 }
 
-/// Writes the whole file to a temporary name of this process's own, then
-/// renames it over the old one: a Ctrl-C mid-write leaves the old progress,
-/// never half a file, and two processes never share a temporary file.
+/// Writes the whole file through a temporary file of its own (see files.rs):
+/// a Ctrl-C mid-write leaves the old progress, never half a file.
 fn save(path: &std::path::Path, progress: &Progress) -> Result<()> {
-    static SAVES: std::sync::atomic::AtomicUsize =
-        std::sync::atomic::AtomicUsize::new(0);
-    let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let partial =
-        path.with_extension(format!("txt.{}-{n}.partial", std::process::id()));
-    std::fs::write(&partial, render(progress))
-        .and_then(|()| std::fs::rename(&partial, path))
+    files::write_atomically(path, render(progress).as_bytes())
         .with_context(|| format!("saving progress to {}", path.display()))
 }
 
@@ -205,190 +198,24 @@ pub fn next_chapter<'a>(
     })
 }
 
-/// Bare `cargo xtask` and `cargo xtask list`.
-pub fn show_status(ws: &Workspace) -> Result<bool> {
-    let chapters = Chapter::all(ws)?;
-    let progress = load(ws);
-    ui::heading("Scaling Rust: where you are");
-    println!();
-    for c in &chapters {
-        let e = progress.get(c.id()).copied().unwrap_or_default();
-        let state = match e.state {
-            State::Passed if e.last_check == Some(false) => {
-                ui::yellow("passed earlier, failing now")
-            }
-            State::Passed => ui::green("passed"),
-            State::InProgress => ui::yellow("in progress"),
-            State::NotStarted => "not started".to_string(),
-        };
-        println!("  {:>2}  {:<44} {state}", c.card.number, c.card.title);
-    }
-    let missing: Vec<String> = (1..=COURSE_CHAPTERS)
-        .filter(|n| !chapters.iter().any(|c| c.card.number == *n))
-        .map(|n| n.to_string())
-        .collect();
-    if !missing.is_empty() && !chapters.is_empty() {
-        let list = missing.join(", ");
-        println!(
-            "{}",
-            ui::dim(&format!("      (chapters {list} are still being written)"))
-        );
-    }
-    println!();
-    let Some(c) = next_chapter(ws, &chapters) else {
-        if chapters.is_empty() {
-            println!("There are no chapters yet.");
-        } else {
-            print_wrapped(ALL_PASSED, 0);
-        }
-        return Ok(true);
-    };
-    let n = c.card.number;
-    let state = progress.get(c.id()).copied().unwrap_or_default().state;
-    let edit = if c.card.edit.is_empty() {
-        format!("exercises/{}/src/", c.id())
-    } else {
-        let files: Vec<String> = c
-            .card
-            .edit
-            .iter()
-            .map(|f| format!("exercises/{}/{f}", c.id()))
-            .collect();
-        files.join(" and ")
-    };
-    if state == State::InProgress {
-        println!("Next: chapter {n}, {} (in progress).", c.card.title);
-        print_wrapped(
-            &format!(
-                "Edit {edit}, then check your work; `cargo xtask watch {n}` checks again \
-                 every time you save. Stuck? `cargo xtask hint {n}` gives one hint at a \
-                 time, and `cargo xtask book --open` shows the chapter in your browser."
-            ),
-            2,
-        );
-    } else {
-        println!("Next: chapter {n}, {}.", c.card.title);
-        print_wrapped(
-            &format!(
-                "1. Read it in your browser: `cargo xtask book --open` builds the book and \
-                 serves it on 127.0.0.1 (the first build takes {BOOK_FIRST_BUILD} on a \
-                 2-core machine; after that, seconds). The chapter's page is \
-                 {} in the book.",
-                c.card.page.replace(".md", ".html")
-            ),
-            2,
-        );
-        print_wrapped(&format!("2. Edit {edit}."), 2);
-        print_wrapped(
-            &format!(
-                "3. Check your work until every line shows ✓; `cargo xtask watch {n}` \
-                 checks again every time you save."
-            ),
-            2,
-        );
-        print_wrapped(
-            &format!("Stuck? `cargo xtask hint {n}` gives one hint at a time."),
-            2,
-        );
-    }
-    println!("\nRun next:  cargo xtask check {n}");
-    if chapters.iter().any(|c| {
-        progress
-            .get(c.id())
-            .is_some_and(|e| e.state == State::Passed)
-    }) {
-        print_wrapped(SOLUTION_AFTER_PASS, 0);
-    }
-    Ok(true)
-}
-
-fn print_wrapped(text: &str, indent: usize) {
-    for line in ui::wrap(text, indent, ui::WIDTH) {
-        println!("{line}");
-    }
-}
-
-/// `cargo xtask hint N`: the next hint, one more each time.
-pub fn hint_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
-    let hints = &chapter.hints()?;
-    let n = chapter.card.number;
-    ui::heading(&chapter.heading());
-    if hints.is_empty() {
-        println!("This chapter has no hints. The book's page explains the task.");
-        return Ok(true);
-    }
+/// After `hint`: one more hint seen (never more than `total`), and a chapter
+/// not started is now in progress. Returns the entry as saved and whether every
+/// hint had been seen already.
+pub fn record_hint(
+    ws: &Workspace,
+    chapter: &Chapter,
+    total: usize,
+) -> Result<(Entry, bool)> {
     let mut already_all = false;
     let entry = update(ws, chapter, |entry| {
-        already_all = entry.hints_seen >= hints.len();
-        entry.hints_seen = (entry.hints_seen + 1).min(hints.len());
+        already_all = entry.hints_seen >= total;
+        entry.hints_seen = (entry.hints_seen + 1).min(total);
         if entry.state == State::NotStarted {
             entry.state = State::InProgress;
         }
     })?;
-    let shown = entry.hints_seen;
-    // One new hint at a time; once all were seen, asking again recaps them all.
-    let first = if already_all { 0 } else { shown - 1 };
-    if first > 0 {
-        let earlier = if first == 1 {
-            "Hint 1 was".to_string()
-        } else {
-            format!("Hints 1–{first} were")
-        };
-        println!(
-            "{}",
-            ui::dim(&format!(
-                "{earlier} shown before; after the last one, this command shows them all."
-            ))
-        );
-    }
-    for (i, hint) in hints.iter().enumerate().take(shown).skip(first) {
-        let label = format!("Hint {} of {} for chapter {n}:", i + 1, hints.len());
-        let label = if i + 1 == shown && !already_all {
-            ui::bold(&label)
-        } else {
-            ui::dim(&label)
-        };
-        println!("\n{label}");
-        print_wrapped(hint, 2);
-    }
-    println!();
-    let next = if already_all {
-        format!(
-            "There are no more hints: those are all {} of chapter {n}'s. Once \
-             `cargo xtask check {n}` passes, `cargo xtask solution {n}` shows the \
-             reference solution beside your code.",
-            hints.len()
-        )
-    } else if shown == hints.len() {
-        format!(
-            "That was the last hint. Once `cargo xtask check {n}` passes, `cargo xtask \
-             solution {n}` shows the reference solution beside your code."
-        )
-    } else {
-        format!(
-            "For hint {} of {}, run the same command again: `cargo xtask hint {n}` \
-             (the number names the chapter; the runner counts the hints).",
-            shown + 1,
-            hints.len()
-        )
-    };
-    print_wrapped(&next, 0);
-    Ok(true)
+    Ok((entry, already_all))
 }
-
-/// How long the book's first build takes on a 2-core machine from cold
-/// (mdBook's library compiles once); measured, see ARCHITECTURE.md.
-pub const BOOK_FIRST_BUILD: &str = "about two minutes";
-
-/// The course has eight chapters, one per section of the article it follows;
-/// the ones not yet written are named in the status so nobody wonders.
-const COURSE_CHAPTERS: u32 = 8;
-
-const ALL_PASSED: &str = "Every chapter passes. Well done. `cargo xtask solution N` \
-    shows a chapter's reference solution beside your code.";
-
-const SOLUTION_AFTER_PASS: &str = "For a chapter you passed, `cargo xtask solution N` \
-    shows the reference solution beside your code.";
 
 #[cfg(test)]
 mod tests {

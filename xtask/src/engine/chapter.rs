@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::workspace::Workspace;
+use crate::ground::workspace::Workspace;
 
 /// What `exercise.toml` says about a chapter.
 #[derive(Debug, Deserialize)]
@@ -176,7 +176,7 @@ fn unknown_chapter_message(query: &str, command: &str, chapters: &[Chapter]) -> 
         .map(|c| {
             let id = c.card.id.as_str();
             let slug = id.split_once('-').map_or(id, |(_, s)| s);
-            let d = edit_distance(&wanted, id).min(edit_distance(&wanted, slug));
+            let d = strsim::levenshtein(&wanted, id).min(strsim::levenshtein(&wanted, slug));
             (d, c)
         })
         .min_by_key(|(d, _)| *d)
@@ -196,25 +196,10 @@ fn unknown_chapter_message(query: &str, command: &str, chapters: &[Chapter]) -> 
     )
 }
 
-/// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::Course;
 
     #[test]
     fn numbers_with_or_without_prefix_and_padding_mean_the_same_chapter() {
@@ -229,11 +214,12 @@ mod tests {
     }
 
     #[test]
-    fn the_real_chapters_resolve_by_number_id_and_slug() {
-        let ws = Workspace::locate().unwrap();
+    fn chapters_resolve_by_number_id_and_slug() {
+        let course = Course::new("chapter-find");
+        let ws = &course.ws;
         for q in ["2", "02", "ch02", "ch02-measure", "measure"] {
             assert_eq!(
-                Chapter::find(&ws, q, "check").unwrap().id(),
+                Chapter::find(ws, q, "check").unwrap().id(),
                 "ch02-measure",
                 "{q:?}"
             );
@@ -242,26 +228,23 @@ mod tests {
 
     #[test]
     fn an_unknown_chapter_lists_the_chapters_and_suggests_the_closest() {
-        let ws = Workspace::locate().unwrap();
-        let err = Chapter::find(&ws, "ch02-mesure", "check")
+        let course = Course::new("chapter-unknown");
+        let ws = &course.ws;
+        let err = Chapter::find(ws, "ch02-mesure", "check")
             .unwrap_err()
             .to_string();
         assert!(err.contains("there is no chapter \"ch02-mesure\""), "{err}");
-        assert!(err.contains("2 (ch02-measure)"), "{err}");
+        assert!(
+            err.contains("the chapters are: 2 (ch02-measure), 5 (ch05-caching)."),
+            "{err}"
+        );
         assert!(err.contains("Did you mean `cargo xtask check 2`?"), "{err}");
-        let err = Chapter::find(&ws, "mesure", "hint")
+        let err = Chapter::find(ws, "cashing", "hint")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("Did you mean `cargo xtask hint 2`?"), "{err}");
-        let err = Chapter::find(&ws, "42", "watch").unwrap_err().to_string();
+        assert!(err.contains("Did you mean `cargo xtask hint 5`?"), "{err}");
+        let err = Chapter::find(ws, "42", "watch").unwrap_err().to_string();
         assert!(!err.contains("Did you mean"), "{err}");
         assert!(err.contains("for example `cargo xtask watch "), "{err}");
-    }
-
-    #[test]
-    fn edit_distance_counts_single_character_edits() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 }

@@ -6,18 +6,22 @@
 //! rejected by the check it targets, with a message that names the mistake.
 //! For the project: the runner's own tests, formatting, clippy with warnings
 //! denied, the book, and the originality check against the reference article.
-//! It ends with a table and the line `N passed, M failed`.
-
-use std::path::Path;
+//! It ends with a table and the line `N passed, M failed`. `--chapters-only`
+//! leaves out the project-wide proofs (for a maintainer working on one chapter,
+//! and for the runner's own tests of `verify`); `--full` adds cargo-mutants and
+//! a busy soak per chapter.
 
 use anyhow::Result;
 
-use crate::chapter::Chapter;
-use crate::checks::{self, Run, Subject};
-use crate::libtest::Outcome;
-use crate::process::Cmd;
-use crate::workspace::Workspace;
-use crate::{bench, book, decoy, mutants, pristine, soak, ui, variant};
+use crate::engine::chapter::Chapter;
+use crate::engine::checks::{self, Run};
+use crate::engine::libtest::{self, Outcome};
+use crate::engine::subject::Subject;
+use crate::engine::{bench, book, decoy, mutants, pristine, soak, variant};
+use crate::ground::files;
+use crate::ground::process::Cmd;
+use crate::ground::ui;
+use crate::ground::workspace::Workspace;
 
 #[derive(Default)]
 struct Tally {
@@ -28,12 +32,9 @@ struct Tally {
 impl Tally {
     /// Records one verified claim and prints it as a ✓ or ✗ line.
     fn claim(&mut self, ok: bool, what: &str, detail: &str) -> bool {
-        let mark = if ok { ui::green("✓") } else { ui::red("✗") };
-        println!("  {mark} {what}");
+        ui::line(format!("  {} {what}", ui::mark(ok)));
         if !detail.is_empty() && !ok {
-            for line in detail.lines().take(30) {
-                println!("      {line}");
-            }
+            ui::lines(detail.lines().take(30).map(|l| format!("      {l}")));
         }
         if ok {
             self.passed += 1;
@@ -52,7 +53,15 @@ struct Row {
     ratio: String,
 }
 
-pub fn verify_command(ws: &Workspace, only: &[String], full: bool) -> Result<bool> {
+/// What `verify` proves besides the chapters; `--chapters-only` leaves it out.
+pub struct Scope {
+    /// The runner's tests, formatting, lints, the book, originality.
+    pub project: bool,
+    /// cargo-mutants and a busy soak per chapter (`--full`).
+    pub slow: bool,
+}
+
+pub fn verify_command(ws: &Workspace, only: &[String], scope: Scope) -> Result<bool> {
     let started = std::time::Instant::now();
     let mut tally = Tally::default();
     let chapters = if only.is_empty() {
@@ -63,7 +72,37 @@ pub fn verify_command(ws: &Workspace, only: &[String], full: bool) -> Result<boo
             .collect::<Result<_>>()?
     };
     warn_if_starters_are_edited(ws);
+    if scope.project {
+        verify_runner_tests(ws, &mut tally)?;
+        verify_formatting_and_lints(ws, &mut tally)?;
+    }
+    let mut rows = Vec::new();
+    for chapter in &chapters {
+        rows.push(verify_chapter(ws, chapter, &mut tally)?);
+    }
+    if scope.project {
+        verify_book_and_originality(ws, &mut tally)?;
+    }
+    if scope.slow {
+        for chapter in &chapters {
+            verify_slow_proofs(ws, chapter, &mut tally)?;
+        }
+    }
+    print_table(&rows);
+    let secs = started.elapsed().as_secs();
+    ui::line(format!("\nverify took {} min {} s.", secs / 60, secs % 60));
+    if !tally.failed.is_empty() {
+        ui::line(format!("Failed: {}", tally.failed.join("; ")));
+    }
+    ui::line(format!(
+        "{} passed, {} failed",
+        tally.passed,
+        tally.failed.len()
+    ));
+    Ok(tally.failed.is_empty())
+}
 
+fn verify_runner_tests(ws: &Workspace, tally: &mut Tally) -> Result<()> {
     ui::heading("The runner's own tests");
     let out = Cmd::cargo(ws)
         .args([
@@ -79,9 +118,12 @@ pub fn verify_command(ws: &Workspace, only: &[String], full: bool) -> Result<boo
     tally.claim(
         out.success(),
         "runner and support tests pass",
-        &tail(&out.stdout, &out.stderr),
+        &tail(&out.stdout_text(), &out.stderr_text()),
     );
+    Ok(())
+}
 
+fn verify_formatting_and_lints(ws: &Workspace, tally: &mut Tally) -> Result<()> {
     ui::heading("Formatting and lints");
     let out = Cmd::cargo(ws)
         .args(["fmt", "--all", "--check"])
@@ -90,95 +132,92 @@ pub fn verify_command(ws: &Workspace, only: &[String], full: bool) -> Result<boo
     tally.claim(
         out.success(),
         "cargo fmt --check (runner, support, starters)",
-        &out.stdout,
+        &out.stdout_text(),
     );
-    let solution_files = rust_files(&ws.solutions_dir());
+    let solution_files: Vec<_> = files::files_under(&ws.solutions_dir())?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
     if !solution_files.is_empty() {
         let out = Cmd::new("rustfmt")
             .args(["--edition", "2024", "--check"])
             .args(&solution_files)
             .echo()
             .output(None)?;
-        tally.claim(out.success(), "rustfmt --check (solutions)", &out.stdout);
+        tally.claim(
+            out.success(),
+            "rustfmt --check (solutions)",
+            &out.stdout_text(),
+        );
     }
     let out = Cmd::cargo(ws)
-        .args([
-            "clippy",
-            "--quiet",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ])
+        .args(["clippy", "--quiet", "--workspace", "--all-targets"])
+        .args(["--", "-D", "warnings"])
         .echo()
         .output(None)?;
     tally.claim(
         out.success(),
         "clippy -D warnings (runner, support, starters)",
-        &tail("", &out.stderr),
+        &tail("", &out.stderr_text()),
     );
+    Ok(())
+}
 
-    let mut rows = Vec::new();
-    for chapter in &chapters {
-        rows.push(verify_chapter(ws, chapter, &mut tally)?);
-    }
-
+fn verify_book_and_originality(ws: &Workspace, tally: &mut Tally) -> Result<()> {
     ui::heading("The book");
     tally.claim(
         book::build(ws, false, true)?,
         "the book builds, every include resolves",
         "",
     );
-
     ui::heading("Originality");
     let tool = ws.root.join("../shared/tools/originality-check");
-    if tool.is_file() {
-        let out = Cmd::new(&tool).arg(&ws.root).echo().output(None)?;
-        tally.claim(
-            out.success(),
-            "no sentence shared with the reference article",
-            &out.stdout,
-        );
-    } else {
-        println!(
+    if !tool.is_file() {
+        ui::line(format!(
             "  - skipped: {} is not here (it ships with the team's shared folder)",
             tool.display()
-        );
+        ));
+        return Ok(());
     }
-
-    if full {
-        for chapter in &chapters {
-            verify_slow_proofs(ws, chapter, &mut tally)?;
-        }
-    }
-
-    print_table(&rows);
-    let secs = started.elapsed().as_secs();
-    println!("\nverify took {} min {} s.", secs / 60, secs % 60);
-    if !tally.failed.is_empty() {
-        println!("Failed: {}", tally.failed.join("; "));
-    }
-    println!("{} passed, {} failed", tally.passed, tally.failed.len());
-    Ok(tally.failed.is_empty())
+    let out = Cmd::new(&tool).arg(&ws.root).echo().output(None)?;
+    tally.claim(
+        out.success(),
+        "no sentence shared with the reference article",
+        &out.stdout_text(),
+    );
+    Ok(())
 }
 
+/// Every claim about one chapter, in order: its record is current, the starter
+/// fails, the solution passes (with clippy and the gate), every decoy is
+/// rejected.
 fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Result<Row> {
     ui::heading(&chapter.heading());
     let id = chapter.id();
-
-    // 0. The record of the chapter as given is current: `check` judges edited
-    //    checks and `reset` restores starters by it.
+    // The record of the chapter as given is current: `check` judges edited
+    // checks and `reset` restores starters by it.
     let (current, detail) = pristine::is_current(ws, chapter)?;
     tally.claim(
         current,
         &format!("{id}: xtask/pristine.txt records its starter and checks"),
         &detail,
     );
+    let starter = starter_fails(ws, chapter, tally)?;
+    let (solution, ratio) = solution_passes(ws, chapter, tally)?;
+    let decoys = decoys_are_rejected(ws, chapter, tally)?;
+    Ok(Row {
+        id: id.to_string(),
+        starter,
+        solution,
+        decoys,
+        ratio,
+    })
+}
 
-    // 1. The starter must fail, and fail on a check, not on a compile error.
+/// The starter must fail, and fail on a check, not on a compile error.
+fn starter_fails(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Result<bool> {
     let run = checks::run(ws, chapter, &Subject::learner(ws, chapter), false)?;
-    let (starter_ok, detail) = match &run {
+    let (ok, detail) = match &run {
         Run::DidNotCompile(f) => (
             false,
             format!(
@@ -193,31 +232,36 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
         Run::Ran(v) => {
             let names: Vec<String> =
                 run.failed().iter().map(|(n, _)| ui::sentence(n)).collect();
+            let failing = names.join("; ");
             (
                 true,
-                format!(
-                    "{} of {} checks fail: {}",
-                    names.len(),
-                    v.len(),
-                    names.join("; ")
-                ),
+                format!("{} of {} checks fail: {failing}", names.len(), v.len()),
             )
         }
     };
     tally.claim(
-        starter_ok,
-        &format!("{id}: the starter fails its checks"),
+        ok,
+        &format!("{}: the starter fails its checks", chapter.id()),
         &detail,
     );
-    if starter_ok {
-        println!("      {}", ui::dim(&detail));
+    if ok {
+        ui::line(format!("      {}", ui::dim(&detail)));
     }
+    Ok(ok)
+}
 
-    // 2. The solution must pass every check, clippy, and the bench gate.
+/// The solution must pass every check, clippy, and the bench gate by 3×.
+/// Returns whether its checks pass, and the gate's ratio for the table.
+fn solution_passes(
+    ws: &Workspace,
+    chapter: &Chapter,
+    tally: &mut Tally,
+) -> Result<(bool, String)> {
+    let id = chapter.id();
     let files = variant::solution_files(chapter)?;
     let subject = variant::assemble(ws, chapter, "solution", &files)?;
     let run = checks::run(ws, chapter, &subject, false)?;
-    let solution_ok = tally.claim(
+    let passes = tally.claim(
         run.all_passed(),
         &format!("{id}: the solution passes every check"),
         &describe(&run),
@@ -230,45 +274,65 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
     tally.claim(
         out.success(),
         &format!("{id}: the solution is clippy-clean"),
-        &tail("", &out.stderr),
+        &tail("", &out.stderr_text()),
     );
-    let mut ratio = "-".to_string();
-    if let Some(gate) = &chapter.card.bench
-        && solution_ok
-    {
-        let home = ws
-            .scratch_dir()
-            .join("criterion-quick")
-            .join(format!("{id}-solution"));
-        let result = bench::quick(ws, chapter, gate, &subject, &home, false)?;
-        let (ok, detail) = match &result {
-            Ok(r) => {
-                ratio = format!("{:.1}× (≥{}×)", r.ratio, gate.min_ratio);
-                let margin = r.ratio / gate.min_ratio;
-                (
-                    r.passed && margin >= 3.0,
-                    format!(
-                        "{} {} vs {} {}: {:.1}×, {:.1}× the gate (at least 3× is required)",
-                        gate.baseline,
-                        ui::duration_ns(r.baseline_ns),
-                        gate.candidate,
-                        ui::duration_ns(r.candidate_ns),
-                        r.ratio,
-                        margin
-                    ),
-                )
-            }
-            Err(why) => (false, why.clone()),
-        };
-        tally.claim(
-            ok,
-            &format!("{id}: the solution beats the bench gate by 3× or more"),
-            &detail,
-        );
-        println!("      {}", ui::dim(&detail));
-    }
+    let ratio = match &chapter.card.bench {
+        Some(gate) if passes => {
+            solution_beats_gate(ws, chapter, gate, &subject, tally)?
+        }
+        _ => "-".to_string(),
+    };
+    Ok((passes, ratio))
+}
 
-    // 3. Every decoy must be rejected by its check, with its words.
+/// The solution beats the gate by at least 3× its minimum ratio, so the gate
+/// holds for a correct solution on a slower or busier machine.
+fn solution_beats_gate(
+    ws: &Workspace,
+    chapter: &Chapter,
+    gate: &crate::engine::chapter::BenchGate,
+    subject: &Subject,
+    tally: &mut Tally,
+) -> Result<String> {
+    let id = chapter.id();
+    let home = ws
+        .scratch_dir()
+        .join("criterion-quick")
+        .join(format!("{id}-solution"));
+    let (ok, detail, ratio) =
+        match bench::quick(ws, chapter, gate, subject, &home, false)? {
+            Ok(r) => {
+                let margin = r.ratio / gate.min_ratio;
+                let detail = format!(
+                    "{} {} vs {} {}: {:.1}×, {:.1}× the gate (at least 3× is required)",
+                    gate.baseline,
+                    ui::duration_ns(r.baseline_ns),
+                    gate.candidate,
+                    ui::duration_ns(r.candidate_ns),
+                    r.ratio,
+                    margin
+                );
+                let ratio = format!("{:.1}× (≥{}×)", r.ratio, gate.min_ratio);
+                (r.passed && margin >= 3.0, detail, ratio)
+            }
+            Err(why) => (false, why, "-".to_string()),
+        };
+    tally.claim(
+        ok,
+        &format!("{id}: the solution beats the bench gate by 3× or more"),
+        &detail,
+    );
+    ui::line(format!("      {}", ui::dim(&detail)));
+    Ok(ratio)
+}
+
+/// Every decoy must be rejected by its check, with its words. Returns how
+/// many were, of how many.
+fn decoys_are_rejected(
+    ws: &Workspace,
+    chapter: &Chapter,
+    tally: &mut Tally,
+) -> Result<(usize, usize)> {
     let decoys = decoy::load_all(chapter)?;
     let mut rejected = 0;
     for d in &decoys {
@@ -282,17 +346,12 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
             }
             Err(err) => (false, format!("{err:#}")),
         };
-        if tally.claim(ok, &format!("{id}: decoy {} is rejected", d.name), &detail) {
+        let what = format!("{}: decoy {} is rejected", chapter.id(), d.name);
+        if tally.claim(ok, &what, &detail) {
             rejected += 1;
         }
     }
-    Ok(Row {
-        id: id.to_string(),
-        starter: starter_ok,
-        solution: solution_ok,
-        decoys: (rejected, decoys.len()),
-        ratio,
-    })
+    Ok((rejected, decoys.len()))
 }
 
 /// `verify --full`: the slower proofs, per chapter. cargo-mutants over the
@@ -308,7 +367,7 @@ fn verify_slow_proofs(
     ui::heading(&format!("{} · slower proofs", chapter.heading()));
     match mutants::run(ws, chapter, 1, None, true) {
         Ok((verdict, outcomes, listed)) => {
-            mutants::print_verdict(chapter, &verdict);
+            ui::lines(mutants::verdict_lines(chapter, &verdict));
             tally.claim(
                 verdict.holds(),
                 &format!(
@@ -327,9 +386,11 @@ fn verify_slow_proofs(
         }
     }
     let runs = if chapter.card.bench.is_some() { 30 } else { 5 };
-    let steady = soak::soak_command(ws, chapter, runs, true)?;
+    ui::heading(&format!("{} · soak", chapter.heading()));
+    let found = soak::soak(ws, chapter, runs, true)?;
+    ui::lines(found.lines());
     tally.claim(
-        steady,
+        found.flips() == 0,
         &format!("{id}: no verdict flips over {runs} runs with every core busy"),
         "",
     );
@@ -398,7 +459,7 @@ fn describe(run: &Run) -> String {
         Run::Ran(_) => run
             .failed()
             .iter()
-            .flat_map(|(n, o)| ui::verdict_lines(n, o))
+            .flat_map(|(n, o)| libtest::verdict_lines(n, o))
             .collect::<Vec<_>>()
             .join("\n"),
     }
@@ -416,20 +477,20 @@ fn print_table(rows: &[Row]) {
         }
     };
     ui::heading("Chapters");
-    println!(
+    ui::line(format!(
         "  {:<22} {:<10} {:<10} {:<8} bench ratio",
         "chapter", "starter", "solution", "decoys"
-    );
+    ));
     for r in rows {
         let decoys = format!("{}/{}", r.decoys.0, r.decoys.1);
-        println!(
+        ui::line(format!(
             "  {:<22} {:<10} {:<10} {:<8} {}",
             r.id,
             yes_no(r.starter, "fails"),
             yes_no(r.solution, "passes"),
             decoys,
             r.ratio
-        );
+        ));
     }
 }
 
@@ -441,34 +502,14 @@ fn warn_if_starters_are_edited(ws: &Workspace) {
         .output(None);
     if let Ok(out) = out
         && out.success()
-        && !out.stdout.trim().is_empty()
+        && !out.stdout_text().trim().is_empty()
     {
-        println!(
+        ui::line(format!(
             "{} exercises/ has local changes; verify treats what is there as the starters:\n{}",
             ui::yellow("note:"),
-            out.stdout.trim_end()
-        );
+            out.stdout_text().trim_end()
+        ));
     }
-}
-
-fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                found.push(p);
-            }
-        }
-    }
-    found.sort();
-    found
 }
 
 /// The last lines of a command's output, for a failure's detail.

@@ -1,10 +1,10 @@
-//! Building the book, and serving it on 127.0.0.1 for a browser.
+//! `cargo xtask book [--open]`: build the book, and serve it on 127.0.0.1 for
+//! a browser.
 //!
-//! The build runs the `book-builder` crate (mdBook as a library) through cargo,
-//! so the first `cargo xtask book` compiles it once and later ones start at
-//! once. Serving is a tiny static file server: the built book is plain files,
-//! and the learner needs nothing more than to open them over HTTP (the search
-//! index and some browsers' file:// rules want a real server).
+//! Serving is a tiny static file server: the built book is plain files, and
+//! the learner needs nothing more than to open them over HTTP (the search
+//! index and some browsers' file:// rules want a real server). It answers only
+//! GET of a file under the built book; `resolve` is where that is enforced.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -12,48 +12,31 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::process::Cmd;
-use crate::ui;
-use crate::workspace::Workspace;
-
-/// Builds the book; `Ok(false)` when mdBook reported a problem. `strict`
-/// (for verify) also fails on a code include that no longer resolves.
-pub fn build(ws: &Workspace, echo: bool, strict: bool) -> Result<bool> {
-    let mut cmd = Cmd::cargo(ws)
-        .args(["run", "--quiet", "--package", "book-builder", "--"])
-        .arg(ws.book_dir());
-    if strict {
-        cmd = cmd.arg("--strict");
-    }
-    if echo {
-        cmd = cmd.echo();
-        return cmd.run_attached();
-    }
-    let out = cmd.output(None)?;
-    if !out.success() {
-        eprintln!("{}", out.stderr);
-    }
-    Ok(out.success())
-}
+use crate::engine::book;
+use crate::ground::ui;
+use crate::ground::workspace::Workspace;
 
 /// `cargo xtask book [--open]`.
 pub fn book_command(ws: &Workspace, open: bool, port: u16) -> Result<bool> {
     ui::heading("The book");
-    if !build(ws, true, false)? {
-        println!("The book did not build; the message above says which page and why.");
+    if !book::build(ws, true, false)? {
+        ui::line("The book did not build; the message above says which page and why.");
         return Ok(false);
     }
     let out = ws.book_dir().join("book");
     if !open {
-        println!(
+        ui::line(format!(
             "Open {} in a browser, or run `cargo xtask book --open` to serve it.",
             out.join("index.html").display()
-        );
+        ));
         return Ok(true);
     }
     let (listener, port) = bind(port)?;
-    println!("\nThe book is at http://127.0.0.1:{port}/ . Open it in your browser.");
-    println!("Keep this terminal open while you read; press Ctrl-C to stop serving.");
+    ui::blank();
+    ui::line(format!(
+        "The book is at http://127.0.0.1:{port}/ . Open it in your browser."
+    ));
+    ui::line("Keep this terminal open while you read; press Ctrl-C to stop serving.");
     serve(listener, &out)
 }
 
@@ -165,6 +148,9 @@ fn content_type(path: &Path) -> &'static str {
 mod tests {
     use super::*;
 
+    /// Bytes that are not text: a picture must arrive exactly as stored.
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\xff";
+
     fn scratch_book(name: &str) -> PathBuf {
         let root = std::env::temp_dir()
             .join(format!("xtask-serve-{name}-{}", std::process::id()))
@@ -172,6 +158,8 @@ mod tests {
         std::fs::create_dir_all(root.join("ch02")).unwrap();
         std::fs::write(root.join("index.html"), "i").unwrap();
         std::fs::write(root.join("ch02/page one.html"), "p").unwrap();
+        std::fs::write(root.join("ch02/index.html"), "chapter 2").unwrap();
+        std::fs::write(root.join("figure.png"), PNG).unwrap();
         // A file beside the book that no request may reach.
         std::fs::write(root.join("../secret.txt"), "s").unwrap();
         root.canonicalize().unwrap()
@@ -181,6 +169,7 @@ mod tests {
     fn request_paths_resolve_inside_the_book_only() {
         let root = scratch_book("resolve");
         assert_eq!(resolve(&root, "/"), Some(root.join("index.html")));
+        assert_eq!(resolve(&root, "/ch02/"), Some(root.join("ch02/index.html")));
         assert_eq!(
             resolve(&root, "/ch02/page%20one.html?x=1"),
             Some(root.join("ch02/page one.html"))
@@ -214,22 +203,42 @@ mod tests {
         std::fs::remove_dir_all(root.parent().unwrap()).unwrap();
     }
 
+    /// One GET over real HTTP: the status line, the headers, the body.
+    fn get(port: u16, target: &str) -> (String, String, Vec<u8>) {
+        use std::io::Read;
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(stream, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a blank line after the headers");
+        let head = String::from_utf8(response[..split].to_vec()).unwrap();
+        let (status, headers) = head.split_once("\r\n").unwrap_or((&head, ""));
+        (
+            status.to_string(),
+            headers.to_string(),
+            response[split + 4..].to_vec(),
+        )
+    }
+
+    /// Serves `root` on a free port of its own; the port.
+    fn serving(root: &Path) -> u16 {
+        let (listener, port) =
+            bind(41_000 + (std::process::id() % 2_000) as u16).unwrap();
+        let served = root.to_path_buf();
+        std::thread::spawn(move || serve(listener, &served));
+        port
+    }
+
     /// The server itself, over real HTTP on loopback: the two requests that
     /// once returned `/etc/hostname` now get 404, and a page still gets 200.
     #[test]
     fn the_server_answers_404_to_encoded_escapes() {
         let root = scratch_book("http");
-        let (listener, port) =
-            bind(41_000 + (std::process::id() % 2_000) as u16).unwrap();
-        let served = root.clone();
-        std::thread::spawn(move || serve(listener, &served));
-        let status = |target: &str| {
-            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-            write!(stream, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-            let mut line = String::new();
-            BufReader::new(stream).read_line(&mut line).unwrap();
-            line.trim_end().to_string()
-        };
+        let port = serving(&root);
+        let status = |target: &str| get(port, target).0;
         assert_eq!(status("/"), "HTTP/1.1 200 OK");
         assert_eq!(status("/ch02/page%20one.html"), "HTTP/1.1 200 OK");
         assert_eq!(status("/%2Fetc%2Fhostname"), "HTTP/1.1 404 Not Found");
@@ -238,6 +247,34 @@ mod tests {
             "HTTP/1.1 404 Not Found"
         );
         assert_eq!(status("/..%2Fsecret.txt"), "HTTP/1.1 404 Not Found");
+        std::fs::remove_dir_all(root.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn the_server_sends_each_file_whole_with_its_type() {
+        let root = scratch_book("types");
+        let port = serving(&root);
+        let (status, headers, body) = get(port, "/ch02/");
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(
+            headers.contains("Content-Type: text/html; charset=utf-8"),
+            "{headers}"
+        );
+        assert!(headers.contains("Content-Length: 9"), "{headers}");
+        assert_eq!(body, b"chapter 2");
+        let (_, headers, body) = get(port, "/figure.png?v=2");
+        assert!(headers.contains("Content-Type: image/png"), "{headers}");
+        assert_eq!(body, PNG, "the picture, byte for byte");
+        let (status, _, body) = get(port, "/missing.html");
+        assert_eq!(status, "HTTP/1.1 404 Not Found");
+        assert_eq!(body, b"not found");
+        // Many requests at once (a page and its styles, scripts and fonts).
+        let pages: Vec<_> = (0..8)
+            .map(|_| std::thread::spawn(move || get(port, "/").2))
+            .collect();
+        for page in pages {
+            assert_eq!(page.join().unwrap(), b"i");
+        }
         std::fs::remove_dir_all(root.parent().unwrap()).unwrap();
     }
 }

@@ -1,4 +1,4 @@
-//! `cargo xtask mutants N`: do the chapter's checks notice when the reference
+//! cargo-mutants over a solution: do the chapter's checks notice when the reference
 //! solution is broken in small ways they were not written against?
 //!
 //! Decoys test the mistakes their author thought of. cargo-mutants finds the
@@ -31,10 +31,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use crate::chapter::Chapter;
-use crate::process::Cmd;
-use crate::workspace::Workspace;
-use crate::{ui, variant};
+use crate::engine::chapter::Chapter;
+use crate::engine::variant;
+use crate::ground::process::Cmd;
+use crate::ground::ui;
+use crate::ground::workspace::Workspace;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,57 +74,39 @@ impl Verdict {
     }
 }
 
-/// `cargo xtask mutants N`.
-pub fn mutants_command(
-    ws: &Workspace,
-    chapter: &Chapter,
-    jobs: usize,
-    re: Option<&str>,
-) -> Result<bool> {
-    ui::heading(&format!("{} · mutants of the solution", chapter.heading()));
-    let (verdict, outcomes, listed) = run(ws, chapter, jobs, re, true)?;
-    println!();
-    println!(
-        "{} mutants: {} caught, {} timed out (caught: a check hung), {} did not \
-         compile, {} survived ({} listed with a reason).",
-        outcomes.caught.len()
-            + outcomes.missed.len()
-            + outcomes.timeout.len()
-            + outcomes.unviable.len(),
-        outcomes.caught.len(),
-        outcomes.timeout.len(),
-        outcomes.unviable.len(),
-        outcomes.missed.len(),
-        listed
-    );
-    print_verdict(chapter, &verdict);
-    Ok(verdict.holds())
-}
-
-pub fn print_verdict(chapter: &Chapter, verdict: &Verdict) {
+/// The verdict as lines: each unlisted survivor and stale listing, and what
+/// to do about them.
+pub fn verdict_lines(chapter: &Chapter, verdict: &Verdict) -> Vec<String> {
     let list = format!("solutions/{}/mutants.toml", chapter.id());
+    let mut lines = Vec::new();
     for m in &verdict.unlisted {
-        println!("  {} survived, not listed: {m}", ui::red("✗"));
+        lines.push(format!("  {} survived, not listed: {m}", ui::red("✗")));
     }
     for m in &verdict.stale {
-        println!(
+        lines.push(format!(
             "  {} listed in {list} but now caught: {m} (remove it from the list)",
             ui::red("✗")
-        );
+        ));
     }
     if verdict.holds() {
-        println!(
+        lines.push(format!(
             "  {} every survivor is listed in {list} with its reason",
             ui::green("✓")
-        );
+        ));
     } else if !verdict.unlisted.is_empty() {
         let text = format!(
             "Each survivor is a change to the solution that no check notices: make a \
              check notice it, or list it in {list} with the reason no check should."
         );
-        for line in ui::wrap(&text, 2, ui::WIDTH) {
-            println!("{line}");
-        }
+        lines.extend(ui::wrap(&text, 2, ui::WIDTH));
+    }
+    lines
+}
+
+impl Outcomes {
+    /// Every mutant tested, whatever became of it.
+    pub fn total(&self) -> usize {
+        self.caught.len() + self.missed.len() + self.timeout.len() + self.unviable.len()
     }
 }
 
@@ -149,54 +132,17 @@ pub fn run(
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("creating {}", out_dir.display()))?;
-    let mut cmd = Cmd::cargo(ws)
-        .args(["mutants", "--no-shuffle", "--dir"])
-        .arg(root)
-        .arg("--output")
-        .arg(&out_dir)
-        .args(["--timeout", &(chapter.card.timeout_seconds * 4).to_string()])
-        .args(["--minimum-test-timeout", "20"]);
-    // In place, cargo-mutants tests one mutant at a time; with more jobs it
-    // copies the crate per job (each then builds in its own copy).
-    if jobs > 1 {
-        cmd = cmd.args(["--jobs", &jobs.to_string()]);
-    } else {
-        cmd = cmd.arg("--in-place");
-    }
-    if let Some(re) = re {
-        cmd = cmd.args(["--re", re]);
-    }
-    if nextest_installed() {
-        cmd = cmd.args(["--test-tool", "nextest"]);
-    }
+    let mut cmd = command(ws, chapter, root, &out_dir, jobs, re);
     if echo {
         cmd = cmd.echo();
     }
     let started = Instant::now();
     let out = cmd.output(None)?;
     if echo {
-        println!(
-            "{}",
-            ui::dim(&format!(
-                "cargo-mutants took {} s",
-                started.elapsed().as_secs()
-            ))
-        );
+        let secs = started.elapsed().as_secs();
+        ui::line(ui::dim(&format!("cargo-mutants took {secs} s")));
     }
-    let results = out_dir.join("mutants.out");
-    if !results.join("caught.txt").is_file() {
-        anyhow::bail!(
-            "cargo-mutants did not finish (no {}); it said:\n{}",
-            results.join("caught.txt").display(),
-            out.stderr
-                .lines()
-                .rev()
-                .take(15)
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
-    let outcomes = read_outcomes(&results)?;
+    let outcomes = read_outcomes(&out_dir.join("mutants.out"), &out.stderr_text())?;
     // Put the solution's files back as they were (cargo-mutants restores each
     // file itself; this also undoes a run that was killed halfway).
     variant::assemble(ws, chapter, "mutants", &files)?;
@@ -212,6 +158,38 @@ pub fn run(
         verdict.stale.retain(|m| ran.contains(m));
     }
     Ok((verdict, outcomes, listed.len()))
+}
+
+/// `cargo mutants` over the scratch workspace at `root`, results in `out_dir`.
+fn command(
+    ws: &Workspace,
+    chapter: &Chapter,
+    root: &Path,
+    out_dir: &Path,
+    jobs: usize,
+    re: Option<&str>,
+) -> Cmd {
+    let mut cmd = Cmd::cargo(ws)
+        .args(["mutants", "--no-shuffle", "--dir"])
+        .arg(root)
+        .arg("--output")
+        .arg(out_dir)
+        .args(["--timeout", &(chapter.card.timeout_seconds * 4).to_string()])
+        .args(["--minimum-test-timeout", "20"]);
+    // In place, cargo-mutants tests one mutant at a time; with more jobs it
+    // copies the crate per job (each then builds in its own copy).
+    if jobs > 1 {
+        cmd = cmd.args(["--jobs", &jobs.to_string()]);
+    } else {
+        cmd = cmd.arg("--in-place");
+    }
+    if let Some(re) = re {
+        cmd = cmd.args(["--re", re]);
+    }
+    if nextest_installed() {
+        cmd = cmd.args(["--test-tool", "nextest"]);
+    }
+    cmd
 }
 
 fn ensure_installed() -> Result<()> {
@@ -255,7 +233,17 @@ fn load_list(chapter: &Chapter) -> Result<Vec<String>> {
     Ok(listed.survivor.into_iter().map(|s| s.mutant).collect())
 }
 
-fn read_outcomes(dir: &Path) -> Result<Outcomes> {
+/// What cargo-mutants wrote in `dir`; an error with what it said
+/// (`stderr`) when it did not finish.
+fn read_outcomes(dir: &Path, stderr: &str) -> Result<Outcomes> {
+    if !dir.join("caught.txt").is_file() {
+        let said: Vec<&str> = stderr.lines().collect();
+        anyhow::bail!(
+            "cargo-mutants did not finish (no {}); it said:\n{}",
+            dir.join("caught.txt").display(),
+            said[said.len().saturating_sub(15)..].join("\n")
+        );
+    }
     let read = |name: &str| -> Result<BTreeSet<String>> {
         let path = dir.join(name);
         let text = std::fs::read_to_string(&path).unwrap_or_default();

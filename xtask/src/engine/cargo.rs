@@ -5,14 +5,15 @@
 //! come pre-rendered, and built executables are named in `compiler-artifact`
 //! messages, so the runner can run each test binary itself, one test at a time.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::process::Cmd;
-use crate::ui;
-use crate::workspace::Workspace;
+use crate::engine::subject::Subject;
+use crate::ground::process::Cmd;
+use crate::ground::ui;
+use crate::ground::workspace::Workspace;
 
 /// Which targets to build.
 pub enum Targets<'a> {
@@ -20,12 +21,6 @@ pub enum Targets<'a> {
     Tests,
     /// One bench target, bench profile.
     Bench(&'a str),
-}
-
-/// A crate to build: the learner's (in the root workspace) or a scratch crate.
-pub struct Crate<'a> {
-    pub manifest: &'a Path,
-    pub package: &'a str,
 }
 
 pub enum Build {
@@ -47,70 +42,81 @@ pub struct CompileFailure {
 
 pub fn build(
     ws: &Workspace,
-    krate: &Crate<'_>,
+    subject: &Subject,
     targets: Targets<'_>,
     echo: bool,
 ) -> Result<Build> {
-    let format = if ui::color() {
-        "json-diagnostic-rendered-ansi"
-    } else {
-        "json"
-    };
-    let mut cmd = Cmd::cargo(ws);
-    cmd = match targets {
-        Targets::Tests => cmd.args(["test", "--test", "*"]),
-        Targets::Bench(name) => cmd.args(["bench", "--bench", name]),
-    };
-    // The learner's crate is in the root workspace, where cargo runs anyway:
-    // leave the manifest path out so the echoed command is one to retype.
-    if krate.manifest != ws.root.join("Cargo.toml") {
-        cmd = cmd.arg("--manifest-path").arg(krate.manifest);
-    }
-    cmd = cmd
-        .args(["--package", krate.package, "--no-run", "--quiet"])
-        .arg(format!("--message-format={format}"));
+    let mut cmd = command(ws, subject, targets);
     if echo {
         cmd = cmd.echo();
     }
     let out = with_slow_notice(echo, || cmd.output(None))?;
-    let messages = parse_messages(&out.stdout);
+    let messages = parse_messages(&out.stdout_text());
     if out.success() {
-        if echo && let Some(file) = messages.warnings.first() {
-            let n = messages.warnings.len();
-            let count = if n == 1 {
-                "1 warning".to_string()
-            } else {
-                format!("{n} warnings")
-            };
-            crate::ui::note(&format!(
-                "{count} from the compiler, the first in {file}; `cargo build -p {}` \
-                 shows them.",
-                krate.package
-            ));
+        if echo {
+            note_warnings(subject, &messages.warnings);
         }
         return Ok(Build::Built(messages.executables));
     }
-    if messages.errors.is_empty() && out.stderr.trim().is_empty() {
+    let stderr = out.stderr_text();
+    if messages.errors.is_empty() && stderr.trim().is_empty() {
         bail!(
             "cargo stopped without saying why (exit status {:?})",
             out.status
         );
     }
-    // Show first the error whose cause lies in the learner's own files (src/):
-    // rustc may report an error in the checks first (a spawned future that is
-    // not Send is flagged where the checks spawn it), while its cause, and the
-    // file to open, is the learner's.
-    let shown = messages
-        .errors
-        .iter()
-        .find(|e| e.own.is_some())
-        .or(messages.errors.first());
-    Ok(Build::Failed(CompileFailure {
-        errors: messages.errors.len(),
+    Ok(Build::Failed(failure(&messages.errors, stderr)))
+}
+
+/// `cargo test --test '*' …` or `cargo bench --bench <name> …`, building only,
+/// with JSON messages (diagnostics rendered in colour when the terminal shows it).
+fn command(ws: &Workspace, subject: &Subject, targets: Targets<'_>) -> Cmd {
+    let format = if ui::color() {
+        "json-diagnostic-rendered-ansi"
+    } else {
+        "json"
+    };
+    let mut cmd = match targets {
+        Targets::Tests => Cmd::cargo(ws).args(["test", "--test", "*"]),
+        Targets::Bench(name) => Cmd::cargo(ws).args(["bench", "--bench", name]),
+    };
+    // The learner's crate is in the root workspace, where cargo runs anyway:
+    // leave the manifest path out so the echoed command is one to retype.
+    if subject.manifest != ws.root.join("Cargo.toml") {
+        cmd = cmd.arg("--manifest-path").arg(&subject.manifest);
+    }
+    cmd.args(["--package", &subject.package, "--no-run", "--quiet"])
+        .arg(format!("--message-format={format}"))
+}
+
+/// One line about the compiler's warnings on the learner's code, if any.
+fn note_warnings(subject: &Subject, warnings: &[String]) {
+    let Some(file) = warnings.first() else {
+        return;
+    };
+    let count = match warnings.len() {
+        1 => "1 warning".to_string(),
+        n => format!("{n} warnings"),
+    };
+    ui::note(&format!(
+        "{count} from the compiler, the first in {file}; `cargo build -p {}` shows them.",
+        subject.package
+    ));
+}
+
+/// The failure as the learner should meet it. The error shown first is the one
+/// whose cause lies in the learner's own files (src/): rustc may report an
+/// error in the checks first (a spawned future that is not Send is flagged
+/// where the checks spawn it), while its cause, and the file to open, is the
+/// learner's.
+fn failure(errors: &[CompileError], stderr: String) -> CompileFailure {
+    let shown = errors.iter().find(|e| e.own.is_some()).or(errors.first());
+    CompileFailure {
+        errors: errors.len(),
         first: shown.map(|e| e.rendered.clone()),
         file: shown.and_then(|e| e.own.clone().or(e.file.clone())),
-        stderr: out.stderr,
-    }))
+        stderr,
+    }
 }
 
 struct CompileError {
@@ -216,7 +222,7 @@ fn with_slow_notice<T>(enabled: bool, f: impl FnOnce() -> T) -> T {
         if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
             wait.recv_timeout(timeout)
         {
-            crate::ui::note(SLOW_BUILD);
+            ui::note(SLOW_BUILD);
         }
     });
     let out = f();

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::chapter::Chapter;
+use crate::engine::chapter::Chapter;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +61,7 @@ pub fn load_all(chapter: &Chapter) -> Result<Vec<Decoy>> {
     Ok(decoys)
 }
 
-fn load(path: &Path) -> Result<Decoy> {
+pub fn load(path: &Path) -> Result<Decoy> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading {}", path.display()))?;
     let mut decoy: Decoy = toml::from_str(&text)
@@ -110,6 +110,7 @@ pub fn apply(decoy: &Decoy, files: &mut BTreeMap<PathBuf, String>) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::Course;
 
     fn decoy(find: &str) -> Decoy {
         Decoy {
@@ -145,16 +146,27 @@ mod tests {
     }
 
     #[test]
-    fn every_real_decoy_parses() {
-        let ws = crate::workspace::Workspace::locate().unwrap();
-        for chapter in Chapter::all(&ws).unwrap() {
-            for d in load_all(&chapter).unwrap() {
-                assert!(
-                    !d.mistake.trim().is_empty(),
-                    "{}: say what the mistake is",
-                    d.name
-                );
-            }
-        }
+    fn a_chapters_decoys_load_by_name_and_one_without_an_edit_is_refused() {
+        let course = Course::new("decoys");
+        course.write(
+            "solutions/ch02-measure/decoys/another.toml",
+            "mistake = \"m\"\nbase = \"starter\"\nmust_fail = \"t\"\n\
+             message_contains = \"x\"\n[[edit]]\nfile = \"src/report.rs\"\n\
+             find = \"1 + orders\"\nreplace = \"orders\"\n",
+        );
+        let chapter = Chapter::find(&course.ws, "2", "verify").unwrap();
+        let names: Vec<String> = load_all(&chapter)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(names, ["another", "one-per-order"]);
+        course.write(
+            "solutions/ch02-measure/decoys/empty.toml",
+            "mistake = \"m\"\nbase = \"solution\"\nmust_fail = \"t\"\n\
+             message_contains = \"x\"\nedit = []\n",
+        );
+        let err = format!("{:#}", load_all(&chapter).unwrap_err());
+        assert!(err.contains("has no [[edit]]"), "{err}");
     }
 }

@@ -22,10 +22,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use toml::{Table, Value};
 
-use crate::chapter::Chapter;
-use crate::checks::Subject;
-use crate::decoy::{self, Base, Decoy};
-use crate::workspace::Workspace;
+use crate::engine::chapter::Chapter;
+use crate::engine::decoy::{self, Base, Decoy};
+use crate::engine::subject::Subject;
+use crate::ground::files;
+use crate::ground::workspace::Workspace;
 
 /// The starter's files, as committed in `exercises/<id>/src`.
 pub fn starter_files(chapter: &Chapter) -> Result<BTreeMap<PathBuf, String>> {
@@ -126,13 +127,16 @@ pub fn manifest(ws: &Workspace, chapter: &Chapter) -> Result<String> {
         .and_then(Value::as_table)
         .cloned()
         .unwrap_or_default();
+    inherit_package(&mut m, &ws_table)?;
+    resolve_dependencies(&mut m, &ws_table, &ws.root, &chapter.dir)?;
+    point_targets_at(&mut m, &chapter.dir)?;
+    Ok(format!("{GENERATED}\n{}", toml::to_string(&m)?))
+}
 
-    // [package]: inherit fields, and list every target explicitly below.
-    let inherited = ws_table
-        .get("package")
-        .and_then(Value::as_table)
-        .cloned()
-        .unwrap_or_default();
+/// `[package]`: fields inherited from `[workspace.package]` written out, and
+/// automatic target discovery off (every target is listed explicitly).
+fn inherit_package(m: &mut Table, ws_table: &Table) -> Result<()> {
+    let inherited = table_at(ws_table, "package");
     let package = m
         .get_mut("package")
         .and_then(Value::as_table_mut)
@@ -148,23 +152,30 @@ pub fn manifest(ws: &Workspace, chapter: &Chapter) -> Result<String> {
     for auto in ["autotests", "autobenches", "autoexamples", "autobins"] {
         package.insert(auto.into(), Value::Boolean(false));
     }
+    Ok(())
+}
 
-    // Dependencies: resolve `workspace = true`, make every path absolute.
-    let ws_deps = ws_table
-        .get("dependencies")
-        .and_then(Value::as_table)
-        .cloned()
-        .unwrap_or_default();
+/// Dependencies: `workspace = true` resolved, every path made absolute.
+fn resolve_dependencies(
+    m: &mut Table,
+    ws_table: &Table,
+    root: &Path,
+    crate_dir: &Path,
+) -> Result<()> {
+    let ws_deps = table_at(ws_table, "dependencies");
     for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
         let Some(deps) = m.get_mut(section).and_then(Value::as_table_mut) else {
             continue;
         };
         for (name, dep) in deps.iter_mut() {
-            *dep = resolve_dependency(name, dep, &ws_deps, &ws.root, &chapter.dir)?;
+            *dep = resolve_dependency(name, dep, &ws_deps, root, crate_dir)?;
         }
     }
+    Ok(())
+}
 
-    // Targets: the exercise's own test, bench and example files, by absolute path.
+/// Targets: the exercise's own test, bench and example files, by absolute path.
+fn point_targets_at(m: &mut Table, crate_dir: &Path) -> Result<()> {
     for (kind, folder) in [
         ("test", "tests"),
         ("bench", "benches"),
@@ -175,15 +186,22 @@ pub fn manifest(ws: &Workspace, chapter: &Chapter) -> Result<String> {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let targets = targets_in(&chapter.dir.join(folder), &declared)?;
+        let targets = targets_in(&crate_dir.join(folder), &declared)?;
         if targets.is_empty() {
             m.remove(kind);
         } else {
             m.insert(kind.into(), Value::Array(targets));
         }
     }
+    Ok(())
+}
 
-    Ok(format!("{GENERATED}\n{}", toml::to_string(&m)?))
+/// The table `key` of `t`, or an empty one.
+fn table_at(t: &Table, key: &str) -> Table {
+    t.get(key)
+        .and_then(Value::as_table)
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn is_inherited(value: &Value) -> bool {
@@ -285,24 +303,13 @@ fn read_toml(path: &Path) -> Result<Table> {
 }
 
 /// Every file under `base/sub`, keyed by its path relative to `base`.
-fn read_tree(base: &Path, sub: &Path) -> Result<BTreeMap<PathBuf, String>> {
+pub fn read_tree(base: &Path, sub: &Path) -> Result<BTreeMap<PathBuf, String>> {
     let mut files = BTreeMap::new();
-    let mut stack = vec![base.join(sub)];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                let rel = path.strip_prefix(base).expect("under base").to_path_buf();
-                files.insert(rel, text);
-            }
-        }
+    for path in files::files_under(&base.join(sub))? {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let rel = path.strip_prefix(base).expect("under base").to_path_buf();
+        files.insert(rel, text);
     }
     Ok(files)
 }
@@ -336,12 +343,14 @@ fn sync_tree(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::Course;
 
     #[test]
     fn the_scratch_manifest_stands_alone() {
-        let ws = Workspace::locate().unwrap();
-        let chapter = Chapter::find(&ws, "2", "check").unwrap();
-        let text = manifest(&ws, &chapter).unwrap();
+        let course = Course::new("variant-manifest");
+        let ws = &course.ws;
+        let chapter = Chapter::find(ws, "2", "check").unwrap();
+        let text = manifest(ws, &chapter).unwrap();
         let m: Table = toml::from_str(&text).unwrap();
         assert!(!text.contains("workspace = true"), "{text}");
         assert_eq!(m["package"]["name"].as_str(), Some("ch02-measure"));
@@ -358,12 +367,14 @@ mod tests {
             "declared settings are kept"
         );
         assert!(Path::new(bench["path"].as_str().unwrap()).is_file());
+        let example = &m["example"].as_array().unwrap()[0];
+        assert_eq!(example["name"].as_str(), Some("profile"));
     }
 
     #[test]
     fn each_variant_is_a_member_one_level_below_its_own_workspace_root() {
-        let ws = Workspace::locate().unwrap();
-        let text = root_manifest(&ws, "decoy-x").unwrap();
+        let course = Course::new("variant-root");
+        let text = root_manifest(&course.ws, "decoy-x").unwrap();
         let m: Table = toml::from_str(&text).unwrap();
         assert_eq!(
             m["workspace"]["members"].as_array().unwrap()[0].as_str(),
@@ -377,8 +388,8 @@ mod tests {
 
     #[test]
     fn the_solution_overlays_only_the_files_it_holds() {
-        let ws = Workspace::locate().unwrap();
-        let chapter = Chapter::find(&ws, "2", "check").unwrap();
+        let course = Course::new("variant-overlay");
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
         let starter = starter_files(&chapter).unwrap();
         let solution = solution_files(&chapter).unwrap();
         let lib = Path::new("src/lib.rs");
@@ -387,6 +398,12 @@ mod tests {
         assert_ne!(
             starter[report], solution[report],
             "report.rs is the solution's"
+        );
+        let decoys = crate::engine::decoy::load_all(&chapter).unwrap();
+        let decoy = decoy_files(&chapter, &decoys[0]).unwrap();
+        assert!(
+            decoy[report].contains("1 + _orders"),
+            "the decoy's edit is made"
         );
     }
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::process::Cmd;
+use crate::ground::process::{self, Cmd};
+use crate::ground::ui;
 
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
@@ -25,13 +26,67 @@ pub enum Outcome {
     TimedOut(Duration),
 }
 
+/// The verdict lines of one check as a learner reads them: ✓ or ✗ and the
+/// check's name as a sentence, then for a failure the check's own message
+/// (what was expected, what was seen, where to look), indented.
+pub fn verdict_lines(name: &str, outcome: &Outcome) -> Vec<String> {
+    let sentence = ui::sentence(name);
+    let mut lines = vec![format!(
+        "  {} {sentence}",
+        ui::mark(*outcome == Outcome::Passed)
+    )];
+    match outcome {
+        Outcome::Passed => {}
+        Outcome::Failed { location, message } => {
+            // A check's own failure panics in tests/ and its message says it
+            // all. A panic anywhere else stopped the check before it could judge:
+            // say so, and where, before the panic's message.
+            if let Some(loc) = location.as_deref().filter(|l| !is_in_checks(l)) {
+                let intro = if is_in_library(loc) {
+                    format!("a library your code called panicked at {loc}:")
+                } else {
+                    format!("your code panicked at {loc}:")
+                };
+                lines.extend(ui::wrap(&intro, 6, ui::WIDTH));
+            }
+            for paragraph in message.lines() {
+                lines.extend(ui::wrap(paragraph, 6, ui::WIDTH));
+            }
+        }
+        Outcome::TimedOut(limit) => {
+            let text = format!(
+                "did not finish within {} s and was stopped. Look for a loop that never \
+                 ends, or a lock or channel that is waited on forever.",
+                limit.as_secs()
+            );
+            lines.extend(ui::wrap(&text, 6, ui::WIDTH));
+        }
+    }
+    lines
+}
+
+fn is_in_checks(location: &str) -> bool {
+    location.starts_with("tests/")
+        || location.contains("/tests/")
+        || location.starts_with("benches/")
+        || location.contains("/benches/")
+}
+
+/// A panic location outside the course: a crate from crates.io or the
+/// standard library (which cargo and rustc name by absolute or `/rustc/` paths).
+fn is_in_library(location: &str) -> bool {
+    location.contains("/.cargo/registry/")
+        || location.contains("/rustc/")
+        || location.starts_with("library/")
+}
+
 /// The test names in a test binary, as libtest lists them.
 pub fn list(exe: &Path) -> Result<Vec<String>> {
     let out = Cmd::new(exe)
         .arg("--list")
         .output(Some(Duration::from_secs(30)))?;
-    crate::process::expect_success(&out, "listing the checks")?;
-    Ok(parse_list(&out.stdout))
+    process::expect_success(&out, "listing the checks")?;
+    Ok(parse_list(&out.stdout_text()))
 }
 
 fn parse_list(stdout: &str) -> Vec<String> {
@@ -57,10 +112,11 @@ pub fn run_one(
     if out.timed_out() {
         return Ok(Outcome::TimedOut(timeout));
     }
-    if out.stdout.contains(&format!("test {name} ... ok")) && out.success() {
+    let stdout = out.stdout_text();
+    if stdout.contains(&format!("test {name} ... ok")) && out.success() {
         return Ok(Outcome::Passed);
     }
-    Ok(parse_failure(&out.stdout, &out.stderr, out.status))
+    Ok(parse_failure(&stdout, &out.stderr_text(), out.status))
 }
 
 /// Reads the panic message and location from a failed single-test run.
@@ -119,6 +175,70 @@ fn parse_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lines as they read with colour off.
+    fn plain(name: &str, outcome: &Outcome) -> Vec<String> {
+        verdict_lines(name, outcome)
+            .iter()
+            .map(|l| anstream::adapter::strip_str(l).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_failed_check_prints_its_name_then_its_message() {
+        let outcome = Outcome::Failed {
+            location: Some("tests/checks.rs:9:5".into()),
+            message: "expected 2, saw 61.\nLook at src/report.rs.".into(),
+        };
+        assert_eq!(
+            plain("report_uses_two_statements", &outcome),
+            vec![
+                "  ✗ report uses two statements",
+                "      expected 2, saw 61.",
+                "      Look at src/report.rs."
+            ]
+        );
+        assert_eq!(plain("tests::it_works", &Outcome::Passed), ["  ✓ it works"]);
+    }
+
+    #[test]
+    fn a_panic_in_the_learners_code_says_where_then_what() {
+        let outcome = Outcome::Failed {
+            location: Some("exercises/ch02-measure/src/report.rs:40:9".into()),
+            message: "called `Option::unwrap()` on a `None` value".into(),
+        };
+        assert_eq!(
+            plain("report_is_right", &outcome)[1..],
+            [
+                "      your code panicked at exercises/ch02-measure/src/report.rs:40:9:",
+                "      called `Option::unwrap()` on a `None` value"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_panic_inside_a_library_is_told_apart_from_one_in_the_learners_code() {
+        let outcome = Outcome::Failed {
+            location: Some(
+                "/root/.cargo/registry/src/x/rusqlite-0.43.0/src/row.rs:9:5".into(),
+            ),
+            message: "boom".into(),
+        };
+        let text = plain("t", &outcome).join("\n");
+        assert!(
+            text.contains("a library your code called panicked at"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_hang_says_it_was_stopped_and_what_to_look_for() {
+        let text = plain("t", &Outcome::TimedOut(Duration::from_secs(30))).join(" ");
+        assert!(
+            text.contains("did not finish within 30 s and was stopped"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn the_list_keeps_tests_and_drops_benchmarks_and_the_summary() {

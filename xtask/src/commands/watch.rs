@@ -23,9 +23,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::chapter::Chapter;
-use crate::workspace::Workspace;
-use crate::{checks, pristine, ui};
+use crate::engine::chapter::Chapter;
+use crate::ground::workspace::Workspace;
+use crate::ground::{files, ui};
 
 const POLL: Duration = Duration::from_millis(300);
 
@@ -48,7 +48,52 @@ pub enum Trigger {
     Enter,
 }
 
-pub fn watch_command(ws: &Workspace, chapter: &Chapter, manual: bool) -> Result<bool> {
+/// Watches `chapter` and calls `check` at the start, on every settled save
+/// and on every Enter. `check` is `check::check_command`, passed in by `main`
+/// so that this command does not reach sideways into another.
+pub fn watch_command(
+    ws: &Workspace,
+    chapter: &Chapter,
+    manual: bool,
+    mut check: impl FnMut() -> Result<bool>,
+) -> Result<bool> {
+    let inputs = read_stdin();
+    let offer = if manual {
+        MANUAL_MODE.to_string()
+    } else {
+        format!(
+            "Watching {} for saves; each save checks again. Press Enter to check now, \
+             q then Enter to stop. {MANUAL_OFFER}",
+            ws.show(&chapter.dir)
+        )
+    }
+    .replace("{n}", &chapter.card.number.to_string());
+    let stopped = run_loop(
+        &inputs,
+        manual,
+        POLL,
+        || fingerprint(&chapter.dir),
+        |trigger| {
+            ui::clear_screen();
+            if trigger == Trigger::Saved {
+                ui::line(ui::dim("A file changed; checking again."));
+            }
+            if let Err(err) = check() {
+                ui::error(&err);
+            }
+            ui::blank();
+            ui::aside(&offer, 0);
+        },
+    );
+    match stopped {
+        Input::End => ui::line("Input closed: stopped watching."),
+        _ => ui::line("Stopped watching."),
+    }
+    Ok(true)
+}
+
+/// What the learner types, line by line, on a channel; `End` when input ends.
+fn read_stdin() -> Receiver<Input> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
@@ -64,44 +109,7 @@ pub fn watch_command(ws: &Workspace, chapter: &Chapter, manual: bool) -> Result<
         }
         let _ = tx.send(Input::End);
     });
-    let n = chapter.card.number;
-    let stopped = run_loop(
-        &rx,
-        manual,
-        POLL,
-        || fingerprint(&chapter.dir),
-        |trigger| {
-            ui::clear_screen();
-            if trigger == Trigger::Saved {
-                println!("{}", ui::dim("A file changed; checking again."));
-            }
-            if let Err(err) = checks::check_command(ws, chapter) {
-                ui::error(&err);
-            }
-            println!();
-            let text = if manual {
-                format!(
-                    "Manual mode: press Enter to check chapter {n} again, or q then \
-                     Enter to stop."
-                )
-            } else {
-                format!(
-                    "Watching {} for saves; each save checks again. Press Enter to \
-                     check now, q then Enter to stop. {}",
-                    ws.show(&chapter.dir),
-                    MANUAL_OFFER.replace("{n}", &n.to_string())
-                )
-            };
-            for line in ui::wrap(&text, 0, ui::WIDTH) {
-                println!("{}", ui::dim(&line));
-            }
-        },
-    );
-    match stopped {
-        Input::End => println!("Input closed: stopped watching."),
-        _ => println!("Stopped watching."),
-    }
-    Ok(true)
+    rx
 }
 
 /// Checks once at the start, then on each debounced change and each Enter,
@@ -168,7 +176,7 @@ impl Debounce {
 /// Hidden files and editor backups (`.x.swp`, `x.rs~`) are left out.
 pub fn fingerprint(dir: &Path) -> u64 {
     let mut hasher = DefaultHasher::new();
-    for path in pristine::files_under(dir).unwrap_or_default() {
+    for path in files::files_under(dir).unwrap_or_default() {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let wanted = path.extension().is_some_and(|e| e == "rs" || e == "toml");
         if !wanted || name.starts_with('.') {
@@ -179,6 +187,9 @@ pub fn fingerprint(dir: &Path) -> u64 {
     }
     hasher.finish()
 }
+
+const MANUAL_MODE: &str = "Manual mode: press Enter to check chapter {n} again, or q \
+    then Enter to stop.";
 
 const MANUAL_OFFER: &str = "If saving a file does not start a check (some network \
     drives and shared folders), stop and run `cargo xtask watch {n} --manual`: it \

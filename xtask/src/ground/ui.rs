@@ -1,65 +1,124 @@
 //! Everything the runner prints goes through here.
 //!
 //! Plain words first, colour second: every line reads the same with colour off
-//! (`NO_COLOR`, a pipe, CI logs), and fits an 80-column terminal. A verdict is
-//! one line per check: ✓ or ✗, then the check's name read as a sentence, then
-//! (for ✗) the check's own message: what was expected, what was seen, where to
-//! look.
+//! (`NO_COLOR`, a pipe, CI logs), and fits an 80-column terminal. Text is
+//! styled with `anstyle` and written through `anstream`, which keeps the styles
+//! on a terminal that shows colour and strips them everywhere else (a pipe,
+//! `NO_COLOR`, `CLICOLOR=0`, `TERM=dumb`), so no caller has to ask.
+//!
+//! This module is a leaf: it takes plain values (text, numbers, yes/no) and
+//! knows nothing of checks, tests or diffs; the modules that do turn their own
+//! types into lines and print them here.
 
-use std::io::IsTerminal;
-use std::sync::OnceLock;
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
 
-use crate::libtest::Outcome;
+use anstream::ColorChoice;
+use anstyle::{AnsiColor, Style};
 
 pub const WIDTH: usize = 80;
 
-pub fn color() -> bool {
-    static COLOR: OnceLock<bool> = OnceLock::new();
-    *COLOR.get_or_init(|| {
-        std::env::var_os("NO_COLOR").is_none()
-            && (std::io::stdout().is_terminal()
-                || std::env::var_os("FORCE_COLOR").is_some())
-    })
-}
-
-fn paint(code: &str, text: &str) -> String {
-    if color() {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
+/// Honours `FORCE_COLOR` too (`CLICOLOR_FORCE` and `NO_COLOR` are anstream's
+/// own); called once at the start of `main`.
+pub fn init() {
+    let set = |key| std::env::var_os(key).is_some_and(|v| !v.is_empty());
+    if set("FORCE_COLOR") && !set("NO_COLOR") {
+        ColorChoice::Always.write_global();
     }
 }
 
+/// Whether standard output keeps colour (for asking cargo for coloured
+/// diagnostics, and for clearing the screen).
+pub fn color() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != ColorChoice::Never
+}
+
+fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
 pub fn green(text: &str) -> String {
-    paint("32", text)
+    paint(AnsiColor::Green.on_default(), text)
 }
 pub fn red(text: &str) -> String {
-    paint("31", text)
+    paint(AnsiColor::Red.on_default(), text)
 }
 pub fn yellow(text: &str) -> String {
-    paint("33", text)
+    paint(AnsiColor::Yellow.on_default(), text)
 }
 pub fn bold(text: &str) -> String {
-    paint("1", text)
+    paint(Style::new().bold(), text)
 }
 pub fn dim(text: &str) -> String {
-    paint("2", text)
+    paint(Style::new().dimmed(), text)
+}
+
+/// ✓ in green when `ok`, else ✗ in red.
+pub fn mark(ok: bool) -> String {
+    if ok { green("✓") } else { red("✗") }
+}
+
+/// One line on standard output.
+pub fn line(text: impl Display) {
+    anstream::println!("{text}");
+}
+
+/// Several lines on standard output.
+pub fn lines<T: Display>(lines: impl IntoIterator<Item = T>) {
+    for l in lines {
+        line(l);
+    }
+}
+
+/// An empty line.
+pub fn blank() {
+    anstream::println!();
+}
+
+/// `text` wrapped at 80 columns, every line indented by `indent`.
+pub fn paragraph(text: &str, indent: usize) {
+    lines(wrap(text, indent, WIDTH));
+}
+
+/// A remark beside the verdict, wrapped and dimmed.
+pub fn aside(text: &str, indent: usize) {
+    lines(wrap(text, indent, WIDTH).iter().map(|l| dim(l)));
+}
+
+/// A question on the current line, waiting for the answer.
+pub fn prompt(question: &str) -> std::io::Result<()> {
+    anstream::print!("{question}");
+    anstream::stdout().flush()
+}
+
+/// Progress on standard error that rewrites its own line (`run 3 of 30`);
+/// `done` ends the line.
+pub fn progress(text: &str, done: bool) {
+    anstream::eprint!("\r{text}");
+    if done {
+        anstream::eprintln!();
+    }
+}
+
+/// What another program printed on standard error, passed on as it was.
+pub fn passed_on(text: &str) {
+    anstream::eprintln!("{}", text.trim_end());
 }
 
 /// A side remark, dimmed and wrapped: worth knowing, not a verdict.
 pub fn note(text: &str) {
-    for line in wrap(&format!("note: {text}"), 2, WIDTH) {
-        println!("{}", dim(&line));
-    }
+    aside(&format!("note: {text}"), 2);
 }
 
 /// `> cargo test …`, printed before a command runs so it can be rerun by hand.
 pub fn command(shown: &str) {
-    println!("{}", dim(&format!("> {shown}")));
+    line(dim(&format!("> {shown}")));
 }
 
+/// A blank line, then `text` in bold.
 pub fn heading(text: &str) {
-    println!("\n{}", bold(text));
+    blank();
+    line(bold(text));
 }
 
 /// An error that stopped the runner, never a backtrace: what went wrong first
@@ -70,13 +129,13 @@ pub fn error(err: &anyhow::Error) {
     let (cause, steps) = chain.split_last().expect("an error has at least itself");
     for (i, line) in error_lines(cause).iter().enumerate() {
         match line.strip_prefix("error:") {
-            Some(rest) if i == 0 => eprintln!("{}{rest}", red("error:")),
-            _ => eprintln!("{line}"),
+            Some(rest) if i == 0 => anstream::eprintln!("{}{rest}", red("error:")),
+            _ => anstream::eprintln!("{line}"),
         }
     }
     for step in steps.iter().rev() {
         for line in wrap(&format!("{} {step}", dim("while")), 2, WIDTH) {
-            eprintln!("{line}");
+            anstream::eprintln!("{line}");
         }
     }
 }
@@ -110,70 +169,10 @@ pub fn sentence(test_name: &str) -> String {
     last.replace('_', " ")
 }
 
-/// The verdict line of one check, and for a failure its message, indented.
-pub fn verdict_lines(name: &str, outcome: &Outcome) -> Vec<String> {
-    let mut lines = Vec::new();
-    match outcome {
-        Outcome::Passed => lines.push(format!("  {} {}", green("✓"), sentence(name))),
-        Outcome::Failed { location, message } => {
-            lines.push(format!("  {} {}", red("✗"), sentence(name)));
-            // A check's own failure panics in tests/ and its message says it
-            // all. A panic anywhere else stopped the check before it could judge:
-            // say so, and where, before the panic's message.
-            if let Some(loc) = location.as_deref().filter(|l| !is_in_checks(l)) {
-                let intro = if is_in_library(loc) {
-                    format!("a library your code called panicked at {loc}:")
-                } else {
-                    format!("your code panicked at {loc}:")
-                };
-                lines.extend(wrap(&intro, 6, WIDTH));
-            }
-            for paragraph in message.lines() {
-                lines.extend(wrap(paragraph, 6, WIDTH));
-            }
-        }
-        Outcome::TimedOut(limit) => {
-            lines.push(format!("  {} {}", red("✗"), sentence(name)));
-            let text = format!(
-                "did not finish within {} s and was stopped. Look for a loop that never \
-                 ends, or a lock or channel that is waited on forever.",
-                limit.as_secs()
-            );
-            lines.extend(wrap(&text, 6, WIDTH));
-        }
-    }
-    lines
-}
-
-fn is_in_checks(location: &str) -> bool {
-    location.starts_with("tests/")
-        || location.contains("/tests/")
-        || location.starts_with("benches/")
-        || location.contains("/benches/")
-}
-
-/// A panic location outside the course: a crate from crates.io or the
-/// standard library (which cargo and rustc name by absolute or `/rustc/` paths).
-fn is_in_library(location: &str) -> bool {
-    location.contains("/.cargo/registry/")
-        || location.contains("/rustc/")
-        || location.starts_with("library/")
-}
-
 /// Clears the terminal for a fresh verdict (`watch`); nothing when piped.
 pub fn clear_screen() {
     if color() && std::io::stdout().is_terminal() {
-        print!("\x1b[2J\x1b[H");
-    }
-}
-
-/// One line of a diff: removed (the learner's) in red, added (the reference's)
-/// in green, headers dimmed.
-pub fn diff_line(op: crate::diff::Op, text: &str) -> String {
-    match op {
-        crate::diff::Op::Same => format!(" {text}"),
-        crate::diff::Op::Removed => red(&format!("-{text}")),
-        crate::diff::Op::Added => green(&format!("+{text}")),
+        anstream::print!("\x1b[2J\x1b[H");
     }
 }
 
@@ -321,54 +320,6 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_check_prints_its_name_then_its_message() {
-        let outcome = Outcome::Failed {
-            location: Some("tests/checks.rs:9:5".into()),
-            message: "expected 2, saw 61.\nLook at src/report.rs.".into(),
-        };
-        let lines = verdict_lines("report_uses_two_statements", &outcome);
-        assert_eq!(
-            lines,
-            vec![
-                "  ✗ report uses two statements",
-                "      expected 2, saw 61.",
-                "      Look at src/report.rs."
-            ]
-        );
-    }
-
-    #[test]
-    fn a_panic_in_the_learners_code_says_where_then_what() {
-        let outcome = Outcome::Failed {
-            location: Some("exercises/ch02-measure/src/report.rs:40:9".into()),
-            message: "called `Option::unwrap()` on a `None` value".into(),
-        };
-        let lines = verdict_lines("report_is_right", &outcome);
-        assert_eq!(
-            lines[1..],
-            [
-                "      your code panicked at exercises/ch02-measure/src/report.rs:40:9:",
-                "      called `Option::unwrap()` on a `None` value"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_panic_inside_a_library_is_told_apart_from_one_in_the_learners_code() {
-        let outcome = Outcome::Failed {
-            location: Some(
-                "/root/.cargo/registry/src/x/rusqlite-0.43.0/src/row.rs:9:5".into(),
-            ),
-            message: "boom".into(),
-        };
-        let text = verdict_lines("t", &outcome).join("\n");
-        assert!(
-            text.contains("a library your code called panicked at"),
-            "{text}"
-        );
-    }
-
-    #[test]
     fn a_long_error_is_wrapped_at_80_columns() {
         let lines =
             error_lines(&"there is no chapter \"9\"; the chapters are ".repeat(5));
@@ -381,14 +332,10 @@ mod tests {
     }
 
     #[test]
-    fn a_hang_says_it_was_stopped_and_what_to_look_for() {
-        let lines =
-            verdict_lines("t", &Outcome::TimedOut(std::time::Duration::from_secs(30)));
-        let text = lines.join(" ");
-        assert!(
-            text.contains("did not finish within 30 s and was stopped"),
-            "{text}"
-        );
+    fn colour_is_a_style_around_plain_words() {
+        let text = format!("{} ok", red("✗"));
+        assert_eq!(anstream::adapter::strip_str(&text).to_string(), "✗ ok");
+        assert_eq!(visible_len(&text), 4);
     }
 
     #[test]

@@ -1,0 +1,11 @@
+//! The bottom layer: what knows nothing of chapters or checks. Where things
+//! are (`workspace`), running programs (`process`), printing (`ui`, a leaf),
+//! git blob ids (`blob`) and files written atomically or listed (`files`).
+//!
+//! Ground modules use only each other, and `ui` uses none of them.
+
+pub mod blob;
+pub mod files;
+pub mod process;
+pub mod ui;
+pub mod workspace;
