@@ -5,6 +5,24 @@
 //! with every incident since: pricing, payment, stock, the confirmation email
 //! and analytics, each with its own way of handling errors, in one function.
 //! It works on a good day. Run the timeline example to see a day that is not.
+//!
+//! What the checks hold you to (`tests/checks.rs`):
+//!
+//! - they call `checkout(&Shop<P, I, M, A>, &Cart) -> Result<Receipt,
+//!   CheckoutError>` and `validate(&Cart, &Catalog) -> Result<ValidCart,
+//!   ValidationError>`, with the generic bounds as they are: the checks' fakes
+//!   implement exactly the four service traits;
+//! - they read `Shop`'s fields, `Receipt`, `FollowUp`, and the variants
+//!   `CheckoutError::{Invalid, Payment, Stock, RefundFailed}`; the service
+//!   modules (`payments.rs`, `inventory.rs`, `mail.rs`, `analytics.rs`) are
+//!   the services' side of the contract: leave them as they are;
+//! - they compare the confirmation email, word for word, with the one this
+//!   starter sends;
+//! - they read the source under `src/` and refuse any function that calls
+//!   more than one of the four services itself.
+//!
+//! Everything else is yours: `process_order`, private helpers, new modules
+//! and files, and the `Email` variant of `CheckoutError`.
 
 use std::fmt;
 
@@ -49,6 +67,14 @@ pub enum CheckoutError {
     Payment(PaymentError),
     Stock(StockError),
     Email(MailError),
+    /// The stock step failed after the card was charged, and giving the money
+    /// back failed too: the customer has paid for nothing, and the shop must
+    /// settle `charge` by hand (support reads these).
+    RefundFailed {
+        charge: ChargeId,
+        stock: StockError,
+        refund: PaymentError,
+    },
 }
 
 impl From<MailError> for CheckoutError {
@@ -64,6 +90,14 @@ impl fmt::Display for CheckoutError {
             CheckoutError::Payment(e) => write!(f, "payment failed: {e}"),
             CheckoutError::Stock(e) => write!(f, "stock: {e}"),
             CheckoutError::Email(e) => write!(f, "confirmation: {e}"),
+            CheckoutError::RefundFailed {
+                charge,
+                stock,
+                refund,
+            } => write!(
+                f,
+                "stock: {stock}; refunding {charge} failed too ({refund})"
+            ),
         }
     }
 }

@@ -23,7 +23,8 @@
 //!
 //! The checks call exactly this public API: [`validate`] and [`checkout()`],
 //! with the types they take and return, and the four service traits, which the
-//! checks implement with fakes of their own.
+//! checks implement with fakes of their own. The top of `src/checkout.rs` says
+//! what else they look at, and what is yours to change.
 
 pub mod analytics;
 pub mod cart;

@@ -108,7 +108,9 @@ impl std::error::Error for CheckoutError {}
 /// 1. **Decide** (validate): pure, so a bad cart costs nothing to refuse.
 /// 2. **Commit** (charge, then take stock): one after the other, because the
 ///    stock must not move for a card that is declined, and every failure here
-///    undoes what came before it (the refund).
+///    undoes what came before it (the refund). When the undo itself fails, the
+///    checkout says so (`RefundFailed`, naming the charge) instead of
+///    pretending the money went back: a person has to settle it.
 /// 3. **Tell** (email, analytics): the order exists; these only report it.
 ///    They need the order but not each other, so they run together, and their
 ///    failures are written on the receipt instead of failing a paid order.
@@ -125,11 +127,21 @@ where
     // 1. Decide. After this line, `order` proves the cart is valid.
     let order = validate(cart, &shop.catalog).map_err(CheckoutError::Invalid)?;
 
-    // 2. Commit. Charging first means a declined card moves nothing; the price
-    //    is a refund when the warehouse says no after the charge.
+    // 2. Commit. This keeps the starter's order, charge then stock, so the
+    //    undo is a refund: it costs a fee, takes days to reach the customer and
+    //    can fail. A production shop would make the undo cheap instead, by
+    //    reserving the stock first or by authorizing the card here and
+    //    capturing only once the stock is taken (the book's page, "Which step
+    //    goes first"). The shape below stays the same either way: commit in
+    //    order, and a later failure undoes what came before it. Each service
+    //    is asked once: retrying safely needs idempotency keys (chapter 4).
     let charge = payment::charge(&shop.payments, &order)
         .await
         .map_err(CheckoutError::Payment)?;
+    // Any stock error, `Unavailable` included, means no order: give the money
+    // back. (A timeout cannot say whether the items were taken; refunding
+    // then risks a miscounted shelf, which is cheaper than a customer charged
+    // for nothing.)
     if let Err(stock) = stock::take_stock(&shop.inventory, &order).await {
         return Err(match payment::refund(&shop.payments, &charge).await {
             Ok(()) => CheckoutError::Stock(stock),
