@@ -10,6 +10,19 @@
 //! perfect: the second read of a product never reached the store. Since then,
 //! the pricing team, the on-call engineer and the monitoring team have each
 //! filed a complaint; the checks (`cargo xtask check 5`) spell them out.
+//!
+//! What the checks rely on (keep these as they are): `Catalogue::new(store,
+//! clock, config)`, `async fn price(&self, Sku) -> Option<Cents>`, `async fn
+//! update_price(&self, Sku, Cents)`, `stats(&self) -> Stats` (its two fields
+//! and `Stats::hit_ratio`), `len` and `is_empty`, with `CacheConfig` as it is.
+//! The checks share one `Arc<Catalogue<_, _>>` between tasks started with
+//! `tokio::spawn`, so the futures of `price` and `update_price` must be `Send`;
+//! they pass an `Arc` of their own store and clock (see `store.rs` and
+//! `clock.rs`, which you leave alone).
+//!
+//! Everything else is yours to change: the fields of `Catalogue`, its trait
+//! bounds (as long as an `Arc` of any `Store` and `Clock` still meets them),
+//! private helpers and types, new modules beside this one.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

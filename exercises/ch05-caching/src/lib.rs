@@ -8,8 +8,9 @@
 //! it by hand.
 //!
 //! The checks call exactly this public API: [`Catalogue::new`] with a
-//! [`CacheConfig`], `price`, `update_price`, `stats` and `len`, over their own
-//! [`Store`] and [`Clock`]. Run them with `cargo xtask check 5`.
+//! [`CacheConfig`], `price`, `update_price`, `stats` (and [`Stats::hit_ratio`]),
+//! `len` and `is_empty`, over their own [`Store`] and [`Clock`] (the top of
+//! `catalogue.rs` says what you may change). Run them with `cargo xtask check 5`.
 
 pub mod catalogue;
 pub mod clock;

@@ -26,12 +26,22 @@
 //! - **Eviction: LRU.** When the cache is full, the entry unused for longest
 //!   goes. Simple, predictable, and good on skewed traffic. It is not the best
 //!   one can do: a burst of one-off reads (a crawler, a report) flushes popular
-//!   entries out. Caches like moka or Caffeine admit a newcomer only if it is
-//!   read more often than the entry it would replace (TinyLFU); `cargo xtask
-//!   bench 5` prints how much that gains on the chapter's workload.
+//!   entries out. moka admits a newcomer only if it is read more often than
+//!   the entry it would replace (TinyLFU; Caffeine adds a small LRU window in
+//!   front, W-TinyLFU); `cargo xtask bench 5` prints how much that gains on the
+//!   chapter's workload, a trace whose popular set never moves, which flatters
+//!   frequency-based admission.
+//! - **Expiry.** A price's age counts from when the store was asked, however
+//!   long it took to answer. A TTL too long for an `Instant` to hold
+//!   (`Duration::MAX`) means "never". "No such product" is cached like a price:
+//!   same TTL, same bound, same invalidation.
 //! - **Single-flight.** Misses on one product share one load. Without it, a
 //!   popular product that expires sends every concurrent reader to the store
-//!   at the same moment (a stampede), exactly when the store is busiest.
+//!   at the same moment (a stampede), exactly when the store is busiest. A
+//!   reader that waits for another's load counts as a miss: the cache did not
+//!   have the answer. If the reader running the load is cancelled, a waiter
+//!   takes it over (`OnceCell` does this). It works within this process only:
+//!   a fleet restarting together still sends one load per instance per key.
 //! - **Short critical sections.** One `std::sync::Mutex` guards the maps, and
 //!   it is never held across an `.await`: the store's latency is spent outside
 //!   it, so misses on different products load in parallel and hits never wait
@@ -110,7 +120,10 @@ struct State {
 
 struct Entry {
     price: Option<Cents>,
-    expires_at: Instant,
+    /// `None`: never. A TTL so long that `started + ttl` is past what an
+    /// `Instant` can represent (`Duration::MAX` says "never expire") must not
+    /// panic, and no clock will ever reach that instant anyway.
+    expires_at: Option<Instant>,
     last_use: u64,
 }
 
@@ -175,7 +188,7 @@ impl<S: Store, C: Clock> Catalogue<S, C> {
             .is_some_and(|current| Arc::ptr_eq(current, &load))
         {
             state.loading.remove(&sku);
-            let expires_at = load.started + self.config.ttl;
+            let expires_at = load.started.checked_add(self.config.ttl);
             state.insert(sku, price, expires_at, self.config.capacity);
         }
         price
@@ -225,7 +238,7 @@ impl State {
     /// just used. An expired entry is removed on the way.
     fn fresh(&mut self, sku: Sku, now: Instant) -> Option<Option<Cents>> {
         let entry = self.entries.get_mut(&sku)?;
-        if now >= entry.expires_at {
+        if entry.expires_at.is_some_and(|expiry| now >= expiry) {
             self.remove(sku);
             return None;
         }
@@ -243,7 +256,7 @@ impl State {
         &mut self,
         sku: Sku,
         price: Option<Cents>,
-        expires_at: Instant,
+        expires_at: Option<Instant>,
         capacity: usize,
     ) {
         self.remove(sku);
