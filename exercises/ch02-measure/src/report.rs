@@ -3,10 +3,12 @@
 //! Rows come in a fixed order, because people compare reports from one day to
 //! the next: customers by name (then id), each customer's orders newest first
 //! (then the higher order id first, when two orders share a second), and each
-//! order's items in the order they were added.
+//! order's items in the order they were added. Names compare byte by byte, as
+//! SQLite compares text by default: `"Zoe"` comes before `"ada"`.
 
 use rusqlite::{Connection, params};
 
+use crate::catalogue::product_name;
 use crate::money::format_cents;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub struct OrderSummary {
     pub order_id: i64,
     pub placed_at: i64,
     pub total_cents: i64,
+    /// `total_cents` formatted for people: `"$1,234.56"`.
+    pub total: String,
     /// In the order they were added; empty for an order without items.
     pub items: Vec<LineItem>,
 }
@@ -31,6 +35,8 @@ pub struct OrderSummary {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineItem {
     pub sku: String,
+    /// The name the SKU is sold under, from the product list.
+    pub name: String,
     pub quantity: i64,
     pub unit_price_cents: i64,
 }
@@ -78,6 +84,7 @@ fn orders_of(
             order_id,
             placed_at,
             total_cents,
+            total: format_cents(total_cents),
             items,
         });
     }
@@ -93,8 +100,10 @@ fn items_of(conn: &Connection, order_id: i64) -> rusqlite::Result<Vec<LineItem>>
          ORDER BY id",
     )?;
     let rows = stmt.query_map(params![order_id], |row| {
+        let sku: String = row.get(0)?;
         Ok(LineItem {
-            sku: row.get(0)?,
+            name: product_name(&sku),
+            sku,
             quantity: row.get(1)?,
             unit_price_cents: row.get(2)?,
         })

@@ -2,21 +2,91 @@
 //! test's name as a sentence, with ✓ or ✗.
 //!
 //! Every verdict is a count or an exact comparison, never a timing, so it is the
-//! same on a fast laptop and a slow one. Expected answers are computed here in
-//! plain Rust from the seeded data, independently of any SQL.
+//! same on a fast laptop and a slow one: SQL statements are counted by SQLite's
+//! trace hook (`support::db`), memory allocations by the counting allocator
+//! below, comparisons and hashes by the `Probe` type. Expected answers are
+//! computed here in plain Rust from the seeded data, independently of any SQL
+//! and of the crate's own helpers.
+//!
+//! A failing check says what it measured and where; it leaves the diagnosis to
+//! you. `cargo xtask hint 2` gives one hint at a time when you want one.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use ch02_measure::money::format_cents;
 use ch02_measure::{
     CustomerReport, LineItem, OrderSummary, customer_report, first_seen_unique,
 };
+use rusqlite::params;
 use support::db::CountingConnection;
-use support::shop::Shop;
+use support::shop::{Customer, Item, Order, Shop};
 
 const WHERE_REPORT: &str = "customer_report in exercises/ch02-measure/src/report.rs";
 const WHERE_UNIQUE: &str = "first_seen_unique in exercises/ch02-measure/src/unique.rs";
+const WHERE_MONEY: &str = "format_cents in exercises/ch02-measure/src/money.rs";
+const PROFILE: &str = "cargo run -p ch02-measure --example profile --release";
+
+// ---------------------------------------------------------------------------
+// Instruments
+
+thread_local! {
+    /// Allocations (and reallocations) made by this thread so far.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    /// Bytes those allocations asked for.
+    static BYTES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The system allocator, counting each allocation of the calling thread, so a
+/// check can say how much memory work a call did without timing it.
+struct CountingAllocator;
+
+fn note_allocation(bytes: usize) {
+    // `try_with`: a thread being torn down has no counter left, and an
+    // allocator must never panic.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+    let _ = BYTES.try_with(|n| n.set(n.get().saturating_add(bytes as u64)));
+}
+
+// SAFETY: every method forwards to `System` with the same arguments; the
+// counting touches only a thread-local `Cell` and never allocates.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Runs `f` and returns its result with the allocations it made on this thread
+/// and the bytes they asked for.
+fn allocations<T>(f: impl FnOnce() -> T) -> (T, u64, u64) {
+    let (a, b) = (ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get));
+    let out = f();
+    (
+        out,
+        ALLOCATIONS.with(Cell::get) - a,
+        BYTES.with(Cell::get) - b,
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Data and the reference answer
 
 fn seeded(customers: usize, orders: usize) -> (Shop, CountingConnection) {
     let shop = Shop::generate(2024, customers, orders);
@@ -29,14 +99,42 @@ fn seeded(customers: usize, orders: usize) -> (Shop, CountingConnection) {
 
 fn run_report(db: &CountingConnection) -> (Vec<CustomerReport>, u64) {
     let (report, n) = db.count(customer_report);
-    let report =
-        report.unwrap_or_else(|e| panic!("customer_report returned an error: {e}"));
+    let report = report.unwrap_or_else(|e| {
+        panic!("customer_report returned an error: {e}. Look at {WHERE_REPORT}.")
+    });
     (report, n)
+}
+
+/// The product list, read here independently of the crate's own lookup.
+fn product_names() -> HashMap<&'static str, &'static str> {
+    include_str!("../src/products.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(','))
+        .map(|(sku, name)| (sku.trim(), name.trim()))
+        .collect()
+}
+
+/// Dollars with thousands separators, written independently of `format_cents`.
+fn dollars(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let digits = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(d);
+    }
+    format!("{sign}${grouped}.{:02}", abs % 100)
 }
 
 /// The report as it must be, built from the in-memory data without SQL.
 fn expected_report(shop: &Shop) -> Vec<CustomerReport> {
+    let names = product_names();
     let mut customers = shop.customers.clone();
+    // String's order is byte by byte, like SQLite's default BINARY collation.
     customers.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
     customers
         .into_iter()
@@ -50,12 +148,16 @@ fn expected_report(shop: &Shop) -> Vec<CustomerReport> {
             let orders: Vec<OrderSummary> = orders
                 .into_iter()
                 .map(|o| {
-                    let items: Vec<LineItem> = shop
-                        .items
-                        .iter()
-                        .filter(|i| i.order_id == o.id)
+                    let mut items: Vec<&Item> =
+                        shop.items.iter().filter(|i| i.order_id == o.id).collect();
+                    items.sort_by_key(|i| i.id);
+                    let items: Vec<LineItem> = items
+                        .into_iter()
                         .map(|i| LineItem {
                             sku: i.sku.clone(),
+                            name: names
+                                .get(i.sku.as_str())
+                                .map_or(i.sku.clone(), |n| n.to_string()),
                             quantity: i.quantity,
                             unit_price_cents: i.unit_price_cents,
                         })
@@ -66,11 +168,12 @@ fn expected_report(shop: &Shop) -> Vec<CustomerReport> {
                         order_id: o.id,
                         placed_at: o.placed_at,
                         total_cents,
+                        total: dollars(total_cents),
                         items,
                     }
                 })
                 .collect();
-            let lifetime = format_cents(orders.iter().map(|o| o.total_cents).sum());
+            let lifetime = dollars(orders.iter().map(|o| o.total_cents).sum());
             CustomerReport {
                 customer_id: c.id,
                 name: c.name,
@@ -85,49 +188,29 @@ fn ids(report: &[CustomerReport]) -> Vec<i64> {
     report.iter().map(|c| c.customer_id).collect()
 }
 
-#[test]
-fn report_runs_at_most_two_statements_for_any_number_of_orders() {
-    let mut seen = Vec::new();
-    for (customers, orders) in [(10, 50), (40, 200), (160, 800)] {
-        let (_, db) = seeded(customers, orders);
-        let (_, statements) = run_report(&db);
-        seen.push(format!("{orders} orders: {statements}"));
-        assert!(
-            statements <= 2,
-            "expected at most 2 SQL statements for a report over {orders} orders, \
-             saw {statements} (statements per size so far: {}).\n\
-             When the count grows with the data, a query runs inside a loop (an N+1): \
-             fetch customers, orders and items together with a JOIN.\n\
-             Look at {WHERE_REPORT}.",
-            seen.join(", ")
-        );
-    }
-}
-
-#[test]
-fn report_matches_the_reference_row_for_row() {
-    let (shop, db) = seeded(120, 400);
-    let (report, _) = run_report(&db);
-    let expected = expected_report(&shop);
+/// The first row where `report` differs from `expected`, described down to
+/// the item, or `None` when they are equal.
+fn first_row_difference(
+    expected: &[CustomerReport],
+    report: &[CustomerReport],
+) -> Option<String> {
     if let Some(i) =
         (0..expected.len().min(report.len())).find(|&i| expected[i] != report[i])
     {
-        panic!(
-            "row {i} (customer {} {:?}) differs from the reference: {}.\n\
-             Customers go by name then id; orders newest first, then higher id first; \
-             items in the order they were added. Look at {WHERE_REPORT}.",
+        return Some(format!(
+            "row {i} (customer {} {:?}): {}",
             expected[i].customer_id,
             expected[i].name,
             first_difference(&expected[i], &report[i])
-        );
+        ));
     }
-    assert_eq!(
-        report.len(),
-        expected.len(),
-        "expected {} customers in the report, saw {}. Look at {WHERE_REPORT}.",
-        expected.len(),
-        report.len()
-    );
+    (report.len() != expected.len()).then(|| {
+        format!(
+            "expected {} customers in the report, saw {}",
+            expected.len(),
+            report.len()
+        )
+    })
 }
 
 /// Describes the first place where two customer rows differ, down to the item.
@@ -149,60 +232,108 @@ fn first_difference(e: &CustomerReport, s: &CustomerReport) -> String {
     }
     for (eo, so) in e.orders.iter().zip(&s.orders) {
         if eo.items != so.items {
-            let skus = |o: &OrderSummary| {
-                o.items.iter().map(|i| i.sku.clone()).collect::<Vec<_>>()
+            let k = (0..eo.items.len().min(so.items.len()))
+                .find(|&k| eo.items[k] != so.items[k]);
+            return match k {
+                Some(k) => format!(
+                    "order {}, item {k}: expected {:?}, saw {:?}",
+                    eo.order_id, eo.items[k], so.items[k]
+                ),
+                None => format!(
+                    "order {}: expected {} items, saw {}",
+                    eo.order_id,
+                    eo.items.len(),
+                    so.items.len()
+                ),
             };
-            return format!(
-                "order {}: expected items {:?}, saw {:?}",
-                eo.order_id,
-                skus(eo),
-                skus(so)
-            );
         }
         if eo != so {
-            return format!("order {}: expected {eo:?}, saw {so:?}", eo.order_id);
+            return format!(
+                "order {}: expected total {} ({:?}), saw {} ({:?})",
+                eo.order_id, eo.total_cents, eo.total, so.total_cents, so.total
+            );
         }
     }
-    format!("expected lifetime {}, saw {}", e.lifetime, s.lifetime)
+    format!("expected lifetime {:?}, saw {:?}", e.lifetime, s.lifetime)
+}
+
+// ---------------------------------------------------------------------------
+// The report
+
+#[test]
+fn report_runs_at_most_two_statements_for_any_number_of_orders() {
+    let mut seen = Vec::new();
+    let mut most = 0;
+    for (customers, orders) in [(10, 30), (20, 60), (40, 120)] {
+        let (_, db) = seeded(customers, orders);
+        let (_, statements) = run_report(&db);
+        most = most.max(statements);
+        seen.push(format!(
+            "{customers} customers and {orders} orders: {statements}"
+        ));
+    }
+    assert!(
+        most <= 2,
+        "expected at most 2 SQL statements per report, whatever the size of the \
+         data; the count grows with the data: {}. Across a network each statement is a round trip. Find where \
+         the statements come from: run `{PROFILE}`, and look at {WHERE_REPORT}.",
+        seen.join("; ")
+    );
+}
+
+#[test]
+fn report_matches_the_reference_row_for_row() {
+    let (shop, db) = seeded(120, 250);
+    let (report, _) = run_report(&db);
+    if let Some(difference) = first_row_difference(&expected_report(&shop), &report) {
+        panic!(
+            "the report differs from the reference, computed from the same data \
+             without SQL: {difference}.\n\
+             Customers go by name (byte by byte) then id; orders newest first, then \
+             higher id first; items in the order they were added, each with its \
+             product's name (its SKU when the product list lacks it); totals and \
+             lifetime formatted as dollars. Look at {WHERE_REPORT}."
+        );
+    }
 }
 
 #[test]
 fn report_keeps_customers_who_never_ordered() {
-    let (shop, db) = seeded(60, 200);
+    let (shop, db) = seeded(60, 150);
     let (report, _) = run_report(&db);
-    let listed = ids(&report);
     for c in &shop.customers {
         let never_ordered = !shop.orders.iter().any(|o| o.customer_id == c.id);
-        if never_ordered {
-            let row = report.iter().find(|r| r.customer_id == c.id);
-            assert!(
-                row.is_some(),
+        if !never_ordered {
+            continue;
+        }
+        let row = report.iter().find(|r| r.customer_id == c.id);
+        let Some(row) = row else {
+            panic!(
                 "customer {} ({:?}) never ordered and is missing from the report \
-                 ({} customers expected, {} listed).\n\
-                 An INNER JOIN drops rows without a match: join orders with LEFT JOIN.\n\
-                 Look at {WHERE_REPORT}.",
+                 ({} customers expected, {} listed). Every customer belongs in the \
+                 report, with or without orders. Look at {WHERE_REPORT}.",
                 c.id,
                 c.name,
                 shop.customers.len(),
-                listed.len()
+                report.len()
             );
-            let row = row.unwrap();
-            assert!(
-                row.orders.is_empty() && row.lifetime == "$0.00",
-                "customer {} never ordered, so expected no orders and lifetime $0.00; \
-                 saw {} orders and {}. A LEFT JOIN gives NULL order columns for them: \
-                 skip those instead of making an order from them. Look at {WHERE_REPORT}.",
-                c.id,
-                row.orders.len(),
-                row.lifetime
-            );
-        }
+        };
+        assert!(
+            row.orders.is_empty() && row.lifetime == "$0.00",
+            "customer {} never ordered, so expected no orders and lifetime $0.00; \
+             saw {} orders ({:?}) and {}: an order was made up from a customer \
+             without one. Look at {WHERE_REPORT}.",
+            c.id,
+            row.orders.len(),
+            row.orders.first(),
+            row.lifetime
+        );
     }
 }
 
 #[test]
 fn report_keeps_orders_without_line_items() {
-    let (shop, db) = seeded(60, 200);
+    let (shop, db) = seeded(60, 150);
     let (report, _) = run_report(&db);
     let empty_orders: Vec<i64> = shop
         .orders
@@ -221,16 +352,16 @@ fn report_keeps_orders_without_line_items() {
             .find(|o| o.order_id == id);
         match found {
             None => panic!(
-                "order {id} has no line items and is missing from the report.\n\
-                 An INNER JOIN with order_items drops it: use LEFT JOIN there too.\n\
-                 Look at {WHERE_REPORT}."
+                "order {id} has no line items and is missing from the report. Every \
+                 order belongs in it, with or without items. Look at {WHERE_REPORT}."
             ),
             Some(o) => assert!(
                 o.items.is_empty() && o.total_cents == 0,
                 "order {id} has no line items, so expected no items and a total of 0; \
-                 saw {} items and {}. Skip the NULL item columns a LEFT JOIN gives. \
-                 Look at {WHERE_REPORT}.",
+                 saw {} items ({:?}) and {}: an item was made up from an order \
+                 without one. Look at {WHERE_REPORT}.",
                 o.items.len(),
+                o.items.first(),
                 o.total_cents
             ),
         }
@@ -239,7 +370,7 @@ fn report_keeps_orders_without_line_items() {
 
 #[test]
 fn orders_placed_in_the_same_second_list_the_higher_id_first() {
-    let (shop, db) = seeded(60, 300);
+    let (shop, db) = seeded(60, 200);
     let (report, _) = run_report(&db);
     for e in expected_report(&shop) {
         // Matched by customer id, not position, so a missing or misplaced
@@ -247,18 +378,19 @@ fn orders_placed_in_the_same_second_list_the_higher_id_first() {
         let Some(s) = report.iter().find(|s| s.customer_id == e.customer_id) else {
             continue;
         };
-        let want: Vec<i64> = e.orders.iter().map(|o| o.order_id).collect();
-        let got: Vec<i64> = s.orders.iter().map(|o| o.order_id).collect();
-        let mut same_orders = got.clone();
-        same_orders.sort();
-        let mut all_orders = want.clone();
-        all_orders.sort();
-        if want != got && same_orders == all_orders {
+        let want: Vec<(i64, i64)> =
+            e.orders.iter().map(|o| (o.order_id, o.placed_at)).collect();
+        let got: Vec<(i64, i64)> =
+            s.orders.iter().map(|o| (o.order_id, o.placed_at)).collect();
+        let (mut a, mut b) = (want.clone(), got.clone());
+        a.sort();
+        b.sort();
+        if want != got && a == b {
             panic!(
-                "customer {}'s orders are out of order.\n  expected order ids: {want:?}\n  \
-                 saw order ids:      {got:?}\n\
-                 Newest first, and when two orders share a second the higher id first \
-                 (ORDER BY placed_at DESC, id DESC). Look at {WHERE_REPORT}.",
+                "customer {}'s orders are out of order.\n  expected (order id, placed \
+                 at): {want:?}\n  saw:                          {got:?}\n\
+                 Newest first; orders placed in the same second go higher id first. \
+                 Look at {WHERE_REPORT}.",
                 e.customer_id
             );
         }
@@ -266,53 +398,290 @@ fn orders_placed_in_the_same_second_list_the_higher_id_first() {
 }
 
 #[test]
-fn customers_are_listed_by_name_then_id() {
-    let (shop, db) = seeded(120, 300);
+fn customers_are_listed_by_name_then_id_comparing_names_byte_by_byte() {
+    let (shop, db) = seeded(120, 150);
+    let names: Vec<&str> = shop.customers.iter().map(|c| c.name.as_str()).collect();
+    assert!(
+        names
+            .iter()
+            .any(|a| names.iter().any(|b| a != b && a.eq_ignore_ascii_case(b))),
+        "the seeded data must contain names that differ only in case"
+    );
     let (report, _) = run_report(&db);
     let expected = ids(&expected_report(&shop));
     let got = ids(&report);
-    let mut e_sorted = expected.clone();
-    let mut g_sorted = got.clone();
+    let (mut e_sorted, mut g_sorted) = (expected.clone(), got.clone());
     e_sorted.sort();
     g_sorted.sort();
-    if e_sorted == g_sorted {
-        let i = expected.iter().zip(&got).position(|(a, b)| a != b);
-        if let Some(i) = i {
-            let name = |id: i64| {
-                let c = shop.customers.iter().find(|c| c.id == id);
-                c.map_or(String::new(), |c| c.name.clone())
-            };
-            panic!(
-                "the report has every customer, but not in order: position {i} should be \
-                 customer {} ({:?}), saw customer {} ({:?}).\n\
-                 Customers go by name, then by id when two share a name (ORDER BY name, \
-                 id); grouping through a HashMap loses the order. Look at {WHERE_REPORT}.",
-                expected[i],
-                name(expected[i]),
-                got[i],
-                name(got[i])
-            );
-        }
+    if e_sorted != g_sorted {
+        return; // missing or extra customers: the checks above say which
+    }
+    if let Some(i) = expected.iter().zip(&got).position(|(a, b)| a != b) {
+        let name = |id: i64| {
+            let c = shop.customers.iter().find(|c| c.id == id);
+            c.map_or(String::new(), |c| c.name.clone())
+        };
+        panic!(
+            "the report has every customer, but not in order: position {i} should be \
+             customer {} ({:?}), saw customer {} ({:?}).\n\
+             Customers go by name, then by id when two share a name. Names compare \
+             byte by byte (SQLite's default for text, and Rust's for strings): every \
+             capital letter before every lower-case one, so \"Zoe\" before \"ada\". \
+             Look at {WHERE_REPORT}.",
+            expected[i],
+            name(expected[i]),
+            got[i],
+            name(got[i])
+        );
     }
 }
+
+#[test]
+fn report_gives_the_same_rows_however_the_database_stores_them() {
+    let shop = Shop::generate(2024, 60, 180);
+    let db =
+        CountingConnection::in_memory().expect("open an in-memory SQLite database");
+    shop.create_reordered_in(&db, 17)
+        .expect("seed the shop data in another order");
+    let expected = expected_report(&shop);
+    // On the course's usual database first: a report that is wrong there is
+    // the business of the checks above, not a question of storage order.
+    let (_, usual) = seeded(60, 180);
+    if first_row_difference(&expected, &run_report(&usual).0).is_some() {
+        return;
+    }
+    let (report, _) = run_report(&db);
+    if let Some(difference) = first_row_difference(&expected, &report) {
+        panic!(
+            "on a database with the same rows stored in another order (ids are not \
+             the storage order, rows were inserted shuffled, and other indexes exist), \
+             the report differs from the reference: {difference}.\n\
+             The report's order held only because of the order SQLite happened to read \
+             rows in on the first database; every order the report promises has to be \
+             asked for. Look at {WHERE_REPORT}."
+        );
+    }
+}
+
+#[test]
+fn report_reflects_changes_made_between_two_calls() {
+    let (mut shop, db) = seeded(60, 150);
+    let first = run_report(&db).0;
+    if first_row_difference(&expected_report(&shop), &first).is_some() {
+        return; // already wrong before any change: the checks above say how
+    }
+    // Change the data the way a working shop does between two reports: a
+    // customer renames, a new customer orders, a customer who never ordered
+    // orders, an order gains an item.
+    let renamed = shop.customers[0].id;
+    shop.customers[0].name = "Aaron Abbot".into();
+    let newcomer = Customer {
+        id: 10_000,
+        name: "Zed Zeta".into(),
+        email: "zed@example.com".into(),
+    };
+    let idle = shop
+        .customers
+        .iter()
+        .find(|c| !shop.orders.iter().any(|o| o.customer_id == c.id))
+        .map(|c| c.id)
+        .expect("the seeded data must contain a customer without orders");
+    let placed_at = shop.orders.iter().map(|o| o.placed_at).max().unwrap_or(0) + 60;
+    let new_orders = [
+        Order {
+            id: 20_000,
+            customer_id: newcomer.id,
+            placed_at,
+        },
+        Order {
+            id: 20_001,
+            customer_id: idle,
+            placed_at,
+        },
+    ];
+    let new_items = [
+        Item {
+            id: 30_000,
+            order_id: 20_000,
+            sku: "SKU-042".into(),
+            quantity: 2,
+            unit_price_cents: 1_999,
+        },
+        Item {
+            id: 30_001,
+            order_id: shop.orders[0].id,
+            sku: "SKU-197".into(),
+            quantity: 1,
+            unit_price_cents: 250,
+        },
+    ];
+    db.execute(
+        "UPDATE customers SET name = ?1 WHERE id = ?2",
+        params![shop.customers[0].name, renamed],
+    )
+    .expect("rename a customer");
+    db.execute(
+        "INSERT INTO customers (id, name, email) VALUES (?1, ?2, ?3)",
+        params![newcomer.id, newcomer.name, newcomer.email],
+    )
+    .expect("add a customer");
+    for o in &new_orders {
+        db.execute(
+            "INSERT INTO orders (id, customer_id, placed_at) VALUES (?1, ?2, ?3)",
+            params![o.id, o.customer_id, o.placed_at],
+        )
+        .expect("add an order");
+    }
+    for i in &new_items {
+        db.execute(
+            "INSERT INTO order_items (id, order_id, sku, quantity, unit_price_cents) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![i.id, i.order_id, i.sku, i.quantity, i.unit_price_cents],
+        )
+        .expect("add an item");
+    }
+    shop.customers.push(newcomer);
+    shop.orders.extend(new_orders);
+    shop.items.extend(new_items);
+
+    let second = run_report(&db).0;
+    if let Some(difference) = first_row_difference(&expected_report(&shop), &second) {
+        let same = if second == first {
+            "The second report is identical to the first: the data was not read again."
+        } else {
+            "The second report differs from the first, but not as the data did."
+        };
+        panic!(
+            "the database changed between two calls (a customer renamed, a new \
+             customer with an order, a first order for a customer who had none, an \
+             item added to an order), and the second report does not show it: \
+             {difference}. {same}\n\
+             A report must show the data as it is when it is called. Look at \
+             {WHERE_REPORT}."
+        );
+    }
+}
+
+#[test]
+fn report_allocations_grow_in_step_with_the_data() {
+    // Once on a tiny shop first, so that anything built once per process (and
+    // the first call's own setup) is not counted against the sizes below.
+    let (_, warm) = seeded(5, 10);
+    run_report(&warm);
+
+    let sizes = [(15, 60), (30, 120), (60, 240)];
+    let mut counts = Vec::new();
+    let mut bytes = Vec::new();
+    let mut statements = 0;
+    for (customers, orders) in sizes {
+        let (_, db) = seeded(customers, orders);
+        let ((_, n), allocs, size) = allocations(|| run_report(&db));
+        statements = statements.max(n);
+        counts.push(allocs);
+        bytes.push(size);
+    }
+    // How much more the second doubling cost than the first: about 2 for work
+    // in step with the data, about 4 for work that grows with its square.
+    let growth = |v: &[u64]| {
+        v[2].saturating_sub(v[1]) as f64 / v[1].saturating_sub(v[0]).max(1) as f64
+    };
+    let extra_orders = (sizes[2].1 - sizes[1].1) as u64;
+    let per_order = counts[2].saturating_sub(counts[1]) / extra_orders;
+    let measured = format!(
+        "customer_report made {} memory allocations ({} bytes) for {} orders, {} \
+         ({} bytes) for {} and {} ({} bytes) for {}",
+        counts[0],
+        bytes[0],
+        sizes[0].1,
+        counts[1],
+        bytes[1],
+        sizes[1].1,
+        counts[2],
+        bytes[2],
+        sizes[2].1
+    );
+    let note = if statements > 2 {
+        format!(
+            " (it also ran {statements} statements; the check on statements above \
+             comes first, and each statement allocates too)"
+        )
+    } else {
+        String::new()
+    };
+    let look = format!(
+        "Measure where customer_report spends its time (run `{PROFILE}` and put \
+         spans of your own around its parts), and look at {WHERE_REPORT} and the \
+         functions it calls for each row."
+    );
+    let (by_count, by_size) = (growth(&counts), growth(&bytes));
+    assert!(
+        by_count < 2.5 && by_size < 2.5,
+        "{measured}{note}: doubling the data multiplied the extra allocations by \
+         {by_count:.1} and the extra bytes by {by_size:.1}, where work in step with \
+         the data doubles them (about 2). Something in the report does more work \
+         per row the more rows there are. {look}"
+    );
+    assert!(
+        per_order <= MAX_ALLOCATIONS_PER_ORDER,
+        "{measured}{note}: about {per_order} allocations for each extra order, where \
+         an order and its few items need a few dozen at most (their strings and \
+         their places in the report's lists; the check allows \
+         {MAX_ALLOCATIONS_PER_ORDER}). Something is redone for \
+         every row. {look}"
+    );
+}
+
+/// An order has about 2.2 items, each with a SKU and a name (two strings); the
+/// order adds its formatted total and its share of the lists' growth. The
+/// reference solution makes about 10 per order, and a straightforward one that
+/// copies the rows before grouping them about twice that. Rebuilding a
+/// structure (a parsed list, a compiled pattern, a formatter) for every item
+/// makes hundreds per order; for every customer, about a hundred.
+const MAX_ALLOCATIONS_PER_ORDER: u64 = 60;
+
+// ---------------------------------------------------------------------------
+// Money
 
 #[test]
 fn amounts_are_formatted_as_dollars_with_thousands_separators() {
     for (cents, want) in [
         (0, "$0.00"),
+        (1, "$0.01"),
         (5, "$0.05"),
+        (99, "$0.99"),
+        (100, "$1.00"),
+        (99_999, "$999.99"),
+        (100_000, "$1,000.00"),
         (123_456, "$1,234.56"),
         (100_000_000, "$1,000,000.00"),
+        (-5, "-$0.05"),
         (-250, "-$2.50"),
+        (-100_000, "-$1,000.00"),
+        (i64::MAX, "$92,233,720,368,547,758.07"),
+        (i64::MIN, "-$92,233,720,368,547,758.08"),
     ] {
-        let got = format_cents(cents);
+        // The formatter's own panic (an overflow at i64::MIN, say) is caught
+        // and reported here, so the verdict names the value that caused it.
+        let previous_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let got = std::panic::catch_unwind(|| format_cents(cents));
+        std::panic::set_hook(previous_hook);
+        let got = got.unwrap_or_else(|_| {
+            panic!(
+                "format_cents({cents}) panicked instead of giving {want:?} (an \
+                 arithmetic overflow at the edge of i64?). Look at {WHERE_MONEY}."
+            )
+        });
         assert_eq!(
             got, want,
-            "format_cents({cents}) should give {want:?}, saw {got:?}. \
-             Look at format_cents in exercises/ch02-measure/src/money.rs."
+            "format_cents({cents}) should give {want:?}, saw {got:?}. Look at \
+             {WHERE_MONEY}."
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// The mailing list
 
 // ANCHOR: probe
 thread_local! {
@@ -321,8 +690,10 @@ thread_local! {
 }
 
 /// An item that counts every comparison and hash done on it, so the work of
-/// `first_seen_unique` can be measured as a number instead of a time.
-#[derive(Clone, Debug)]
+/// `first_seen_unique` can be measured as a number instead of a time. It has no
+/// order and no `Debug`: the only ways to tell two probes apart are `==` and
+/// hashing, and both are counted.
+#[derive(Clone)]
 struct Probe(u64);
 
 fn tick() {
@@ -342,15 +713,14 @@ impl Hash for Probe {
         self.0.hash(state);
     }
 }
-impl PartialOrd for Probe {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Probe {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        tick();
-        self.0.cmp(&other.0)
+
+/// A value whose hash is shared with many others: only `==` tells them apart.
+#[derive(Clone, PartialEq, Eq)]
+struct Colliding(u64);
+
+impl Hash for Colliding {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.0 % 4).hash(state);
     }
 }
 
@@ -368,8 +738,7 @@ fn first_seen_unique_keeps_each_item_once_in_first_seen_order() {
     assert!(
         got == [3, 1, 2, 4],
         "first_seen_unique([3, 1, 3, 2, 1, 4]) should give [3, 1, 2, 4], each value once \
-         in the order it first appeared; saw {got:?}. Sorting loses that order. Look at \
-         {WHERE_UNIQUE}."
+         in the order it first appeared; saw {got:?}. Look at {WHERE_UNIQUE}."
     );
     let big = signups(4_000);
     let got = first_seen_unique(&big);
@@ -382,9 +751,9 @@ fn first_seen_unique_keeps_each_item_once_in_first_seen_order() {
     let got: Vec<u64> = got.iter().map(|p| p.0).collect();
     if let Some(i) = (0..want.len()).find(|&i| got.get(i) != Some(&want[i])) {
         panic!(
-            "on 4,000 signups, position {i} should hold {}, saw {:?} ({} items expected, \
-             {} returned). Keep each value once, in first-seen order. Look at \
-             {WHERE_UNIQUE}.",
+            "on 4,000 signups, position {i} should hold {} (each value once, in the \
+             order it first appeared), saw {:?} ({} items expected, {} returned). \
+             Look at {WHERE_UNIQUE}.",
             want[i],
             got.get(i),
             want.len(),
@@ -401,6 +770,27 @@ fn first_seen_unique_keeps_each_item_once_in_first_seen_order() {
 }
 
 #[test]
+fn first_seen_unique_tells_apart_items_whose_hashes_collide() {
+    // 40 distinct values, each twice, that share only 4 hashes between them.
+    let items: Vec<Colliding> = (0..80).map(|i| Colliding((i * 7) % 40)).collect();
+    let got: Vec<u64> = first_seen_unique(&items).iter().map(|c| c.0).collect();
+    let mut seen = std::collections::HashSet::new();
+    let want: Vec<u64> = items
+        .iter()
+        .map(|c| c.0)
+        .filter(|v| seen.insert(*v))
+        .collect();
+    assert!(
+        got == want,
+        "on 80 items holding 40 distinct values whose hashes collide (4 hashes for 40 \
+         values), expected the 40 values once each in first-seen order: {want:?}; saw \
+         {} items: {got:?}. Two items with the same hash are not the same item. Look \
+         at {WHERE_UNIQUE}.",
+        got.len()
+    );
+}
+
+#[test]
 fn first_seen_unique_work_grows_linearly_with_input() {
     let ops = |n| {
         let input = signups(n);
@@ -408,15 +798,16 @@ fn first_seen_unique_work_grows_linearly_with_input() {
         std::hint::black_box(first_seen_unique(&input));
         OPS.with(|c| c.get())
     };
-    let sizes = [2_000, 4_000, 8_000];
+    let sizes = [1_000, 2_000, 4_000];
     let counts: Vec<u64> = sizes.iter().map(|&n| ops(n)).collect();
     let ratio = counts[2] as f64 / counts[1].max(1) as f64;
     assert!(
         ratio < 2.5,
-        "doubling the input from 4,000 to 8,000 items multiplied the comparisons and \
-         hashes by {ratio:.1} (counts for {sizes:?} items: {counts:?}); linear work \
-         doubles (about 2), quadratic work quadruples (about 4).\n\
-         Checking `contains` on a Vec inside a loop scans everything seen so far: \
-         remember what you have seen in a set. Look at {WHERE_UNIQUE}."
+        "doubling the input from {} to {} items multiplied the comparisons and \
+         hashes by {ratio:.1} (counts for {sizes:?} items: {counts:?}); work in step \
+         with the input doubles (about 2), work that compares each item with \
+         everything before it quadruples (about 4). Look at {WHERE_UNIQUE}.",
+        sizes[1],
+        sizes[2]
     );
 }

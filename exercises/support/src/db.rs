@@ -2,7 +2,11 @@
 //!
 //! Counting is done inside SQLite, through its trace hook (`trace_v2`), so it sees
 //! every statement however the code under test issues it: `execute`, `query_row`,
-//! a cached prepared statement run many times, or a `JOIN` that replaces a loop.
+//! `execute_batch` (each statement of the batch), a pragma, a cached prepared
+//! statement run many times, statements inside a transaction, statements issued
+//! through the raw `sqlite3` handle, or a `JOIN` that replaces a loop. The tests
+//! at the end of this file try each of those, so a verdict that trusts the count
+//! can say so.
 //! The learner's code takes a plain `&rusqlite::Connection`; [`CountingConnection`]
 //! dereferences to one, so nothing in the code under test knows it is watched.
 //!
@@ -48,10 +52,13 @@ impl CountingConnection {
         conn.trace_v2(
             TraceEventCodes::SQLITE_TRACE_STMT,
             Some(move |event: TraceEvent<'_>| {
-                // SQLite also reports the statements run by triggers, prefixed
-                // with "--"; they do not cross the network, so they do not count.
-                if let TraceEvent::Stmt(_, sql) = event
-                    && !sql.starts_with("--")
+                // SQLite also reports each trigger a statement fires, as a
+                // comment ("-- TRIGGER name") beside the statement that fired
+                // it; triggers run inside the server, so they do not count. A
+                // statement of the caller's reports its own text, even when that
+                // text starts with a comment, so it always counts.
+                if let TraceEvent::Stmt(stmt, sql) = event
+                    && stmt.sql() == sql
                 {
                     counter.fetch_add(1, Ordering::Relaxed);
                     if let Some(delay) = round_trip {
@@ -94,10 +101,17 @@ impl Deref for CountingConnection {
 mod tests {
     use super::*;
 
-    #[test]
-    fn counts_each_execution_of_a_cached_statement() {
+    /// A counted database with one table `t (x)` and the count at zero.
+    fn with_table() -> CountingConnection {
         let db = CountingConnection::in_memory().unwrap();
         db.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        db.reset_count();
+        db
+    }
+
+    #[test]
+    fn counts_each_execution_of_a_cached_statement() {
+        let db = with_table();
         let (_, n) = db.count(|c| {
             for i in 0..5 {
                 c.prepare_cached("INSERT INTO t VALUES (?1)")
@@ -107,6 +121,128 @@ mod tests {
             }
         });
         assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn counts_a_prepared_statement_each_time_it_is_queried() {
+        let db = with_table();
+        let (_, n) = db.count(|c| {
+            let mut s = c.prepare("SELECT x FROM t WHERE x > ?1").unwrap();
+            for i in 0..3 {
+                let rows: Vec<i64> = s
+                    .query_map([i], |r| r.get(0))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                assert!(rows.is_empty());
+            }
+        });
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn a_statement_that_returns_many_rows_counts_once() {
+        let db = with_table();
+        db.execute_batch("INSERT INTO t VALUES (1), (2), (3)")
+            .unwrap();
+        db.reset_count();
+        let (rows, n) = db.count(|c| {
+            let mut s = c.prepare("SELECT x FROM t").unwrap();
+            s.query_map([], |r| r.get::<_, i64>(0)).unwrap().count()
+        });
+        assert_eq!((rows, n), (3, 1));
+    }
+
+    #[test]
+    fn counts_every_statement_of_a_batch() {
+        let db = with_table();
+        let (_, n) = db.count(|c| {
+            c.execute_batch(
+                "INSERT INTO t VALUES (1); INSERT INTO t VALUES (2); SELECT * FROM t;",
+            )
+            .unwrap()
+        });
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn counts_query_row_and_pragmas() {
+        let db = with_table();
+        let (_, n) = db.count(|c| {
+            let _: i64 = c
+                .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                .unwrap();
+            let _: i64 = c
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap();
+            c.pragma_update(None, "user_version", 7).unwrap();
+        });
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn counts_statements_inside_a_transaction_and_its_begin_and_commit() {
+        let db = with_table();
+        let (_, n) = db.count(|c| {
+            let tx = c.unchecked_transaction().unwrap();
+            tx.execute("INSERT INTO t VALUES (1)", []).unwrap();
+            c.execute("INSERT INTO t VALUES (2)", []).unwrap();
+            tx.commit().unwrap();
+        });
+        assert_eq!(n, 4, "BEGIN, two INSERTs, COMMIT");
+    }
+
+    #[test]
+    fn counts_a_statement_that_starts_with_a_comment() {
+        // Triggers are reported as comments and are not counted; a statement
+        // of the caller's that starts with a comment must still count.
+        let db = with_table();
+        let (_, n) = db.count(|c| {
+            let _: i64 = c
+                .query_row("-- TRIGGER t\nSELECT count(*) FROM t", [], |r| r.get(0))
+                .unwrap();
+            c.execute("/* note */ INSERT INTO t VALUES (1)", [])
+                .unwrap();
+        });
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn counts_statements_issued_through_the_raw_handle() {
+        let db = with_table();
+        let (rc, n) = db.count(|c| {
+            let sql = c"INSERT INTO t VALUES (1); SELECT x FROM t;";
+            // SAFETY: the handle is valid while `c` lives; no callback, no
+            // error message pointer.
+            unsafe {
+                rusqlite::ffi::sqlite3_exec(
+                    c.handle(),
+                    sql.as_ptr(),
+                    None,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
+            }
+        });
+        assert_eq!((rc, n), (rusqlite::ffi::SQLITE_OK, 2));
+    }
+
+    #[test]
+    fn a_trigger_does_not_count_as_a_statement_of_its_own() {
+        let db = with_table();
+        db.execute_batch(
+            "CREATE TABLE log (x INTEGER);
+             CREATE TRIGGER copy AFTER INSERT ON t BEGIN
+                 INSERT INTO log VALUES (new.x);
+             END;",
+        )
+        .unwrap();
+        db.reset_count();
+        let (_, n) = db.count(|c| c.execute("INSERT INTO t VALUES (1)", []).unwrap());
+        let logged: i64 = db
+            .query_row("SELECT count(*) FROM log", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((n, logged), (1, 1));
     }
 
     #[test]
@@ -125,14 +261,43 @@ mod tests {
     }
 
     #[test]
-    fn round_trip_delays_every_statement() {
+    fn round_trip_delays_every_statement_however_it_is_issued() {
+        // Each of these ten statements must wait 2 ms: a batch of two, a
+        // query_row, a pragma, a statement starting with a comment, a raw
+        // handle batch of two, and a transaction of three.
         let db =
             CountingConnection::in_memory_with_round_trip(Duration::from_millis(2))
                 .unwrap();
+        db.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        db.reset_count();
         let start = std::time::Instant::now();
-        for _ in 0..5 {
-            db.execute_batch("SELECT 1").unwrap();
-        }
-        assert!(start.elapsed() >= Duration::from_millis(10));
+        db.execute_batch("SELECT 1; SELECT 2;").unwrap();
+        let _: i64 = db.query_row("SELECT 1", [], |r| r.get(0)).unwrap();
+        let _: i64 = db
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        db.execute("-- a comment\nINSERT INTO t VALUES (1)", [])
+            .unwrap();
+        // SAFETY: as in counts_statements_issued_through_the_raw_handle.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_exec(
+                db.handle(),
+                c"SELECT 1; SELECT 2;".as_ptr(),
+                None,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(rc, rusqlite::ffi::SQLITE_OK);
+        let tx = db.unchecked_transaction().unwrap();
+        tx.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        tx.commit().unwrap();
+        let elapsed = start.elapsed();
+        assert_eq!(db.statements(), 10);
+        // A sleep never ends early, so this lower bound cannot flake.
+        assert!(
+            elapsed >= Duration::from_millis(20),
+            "ten statements at 2 ms each took only {elapsed:?}"
+        );
     }
 }

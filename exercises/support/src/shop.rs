@@ -67,10 +67,14 @@ pub struct Shop {
     pub items: Vec<Item>,
 }
 
-const FIRST: [&str; 8] = [
-    "Ada", "Bo", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana",
+/// Names as people type them: mostly capitalised, some not (`ada`, `de Vries`),
+/// one outside ASCII. Compared byte by byte (SQLite's default, and Rust's),
+/// every capital sorts before every lower-case letter; a case-insensitive sort
+/// puts `ada Kim` beside `Ada Kim` instead, so the data tells the two apart.
+const FIRST: [&str; 10] = [
+    "Ada", "Bo", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "ada", "Émile",
 ];
-const LAST: [&str; 6] = ["Kim", "Lopez", "Moreau", "Nowak", "Okafor", "Park"];
+const LAST: [&str; 6] = ["Kim", "Lopez", "Moreau", "Nowak", "Okafor", "de Vries"];
 /// 2026-01-01T00:00:00Z; order times spread over a few hours after it.
 const EPOCH: i64 = 1_767_225_600;
 
@@ -78,8 +82,10 @@ impl Shop {
     /// `customers` customers and `orders` orders, the same for the same arguments.
     ///
     /// About one customer in five has no orders, about one order in ten has no
-    /// items, names repeat once there are more than 48 customers, and order times
-    /// are drawn from a range small enough that many orders share a second.
+    /// items, names repeat once there are more than 60 customers (and differ
+    /// only in case sooner), and order times are drawn from a range small
+    /// enough that many orders share a second. SKUs run from `SKU-000` to
+    /// `SKU-199`.
     pub fn generate(seed: u64, customers: usize, orders: usize) -> Shop {
         let mut rng = Rng::new(seed);
         let mut shop = Shop::default();
@@ -131,19 +137,58 @@ impl Shop {
     /// Creates the schema and inserts everything, in one transaction.
     pub fn create_in(&self, conn: &Connection) -> rusqlite::Result<()> {
         conn.execute_batch(SCHEMA)?;
+        self.insert_in_order(conn, |_| {})
+    }
+
+    /// The same data in a database that stores it in another order: ids are
+    /// ordinary columns (not SQLite's rowid), rows are inserted in a shuffled
+    /// order, and the indexes differ from [`SCHEMA`]'s ([`REORDERED_SCHEMA`]).
+    /// A query that returns rows in the order the report promises only
+    /// because of how SQLite happened to read them gives another order here.
+    pub fn create_reordered_in(
+        &self,
+        conn: &Connection,
+        seed: u64,
+    ) -> rusqlite::Result<()> {
+        conn.execute_batch(REORDERED_SCHEMA)?;
+        let mut rng = Rng::new(seed);
+        self.insert_in_order(conn, |rows| shuffle(rows, &mut rng))
+    }
+
+    /// Inserts customers, orders and items in one transaction, each table's
+    /// rows in the order `arrange` leaves a list of their indexes in.
+    fn insert_in_order(
+        &self,
+        conn: &Connection,
+        mut arrange: impl FnMut(&mut Vec<usize>),
+    ) -> rusqlite::Result<()> {
+        let mut order = |n: usize| {
+            let mut rows: Vec<usize> = (0..n).collect();
+            arrange(&mut rows);
+            rows
+        };
         conn.execute_batch("BEGIN")?;
         {
-            let mut c = conn.prepare("INSERT INTO customers VALUES (?1, ?2, ?3)")?;
-            for x in &self.customers {
+            let mut c = conn.prepare(
+                "INSERT INTO customers (id, name, email) VALUES (?1, ?2, ?3)",
+            )?;
+            for k in order(self.customers.len()) {
+                let x = &self.customers[k];
                 c.execute(params![x.id, x.name, x.email])?;
             }
-            let mut o = conn.prepare("INSERT INTO orders VALUES (?1, ?2, ?3)")?;
-            for x in &self.orders {
+            let mut o = conn.prepare(
+                "INSERT INTO orders (id, customer_id, placed_at) VALUES (?1, ?2, ?3)",
+            )?;
+            for k in order(self.orders.len()) {
+                let x = &self.orders[k];
                 o.execute(params![x.id, x.customer_id, x.placed_at])?;
             }
-            let mut i =
-                conn.prepare("INSERT INTO order_items VALUES (?1, ?2, ?3, ?4, ?5)")?;
-            for x in &self.items {
+            let mut i = conn.prepare(
+                "INSERT INTO order_items (id, order_id, sku, quantity, unit_price_cents)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for k in order(self.items.len()) {
+                let x = &self.items[k];
                 i.execute(params![
                     x.id,
                     x.order_id,
@@ -157,13 +202,48 @@ impl Shop {
     }
 }
 
+/// The tables of [`SCHEMA`] with the same columns, stored differently: `id` is
+/// an ordinary unique column, so a table is read in insertion order rather than
+/// by id; orders are indexed by customer and time (oldest first), items by
+/// order and SKU (descending), so reading an index gives neither the report's
+/// order of orders nor that of items.
+pub const REORDERED_SCHEMA: &str = "
+CREATE TABLE customers (
+    id    INTEGER NOT NULL UNIQUE,
+    name  TEXT NOT NULL,
+    email TEXT NOT NULL
+);
+CREATE TABLE orders (
+    id          INTEGER NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers(id),
+    placed_at   INTEGER NOT NULL
+);
+CREATE INDEX orders_by_customer_oldest_first ON orders(customer_id, placed_at, id);
+CREATE TABLE order_items (
+    id               INTEGER NOT NULL UNIQUE,
+    order_id         INTEGER NOT NULL REFERENCES orders(id),
+    sku              TEXT NOT NULL,
+    quantity         INTEGER NOT NULL,
+    unit_price_cents INTEGER NOT NULL
+);
+CREATE INDEX order_items_by_order_and_sku ON order_items(order_id, sku DESC);
+";
+
+/// Fisher-Yates with the seeded generator: the same permutation every time.
+fn shuffle(rows: &mut [usize], rng: &mut Rng) {
+    for i in (1..rows.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        rows.swap(i, j);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn seeded_data_contains_the_awkward_cases() {
-        let shop = Shop::generate(7, 60, 200);
+        let shop = Shop::generate(7, 120, 200);
         let ordered = |c: &Customer| shop.orders.iter().any(|o| o.customer_id == c.id);
         assert!(
             shop.customers.iter().any(|c| !ordered(c)),
@@ -187,6 +267,39 @@ mod tests {
             names.windows(2).any(|w| w[0] == w[1]),
             "two customers with one name"
         );
+        names.sort_by_key(|n| n.to_ascii_lowercase());
+        assert!(
+            names
+                .windows(2)
+                .any(|w| w[0] != w[1] && w[0].eq_ignore_ascii_case(w[1])),
+            "two names that differ only in case"
+        );
+    }
+
+    #[test]
+    fn the_reordered_database_holds_the_same_rows_in_another_order() {
+        let shop = Shop::generate(3, 40, 120);
+        let plain = Connection::open_in_memory().unwrap();
+        shop.create_in(&plain).unwrap();
+        let other = Connection::open_in_memory().unwrap();
+        shop.create_reordered_in(&other, 9).unwrap();
+        // Rows as SQLite reads them without ORDER BY, and as a set.
+        let read = |c: &Connection, sql: &str| -> Vec<i64> {
+            let mut s = c.prepare(sql).unwrap();
+            s.query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        for table in ["customers", "orders", "order_items"] {
+            let sql = format!("SELECT id FROM {table} NOT INDEXED");
+            let (a, b) = (read(&plain, &sql), read(&other, &sql));
+            assert_ne!(a, b, "{table}: read in the same order");
+            let (mut a, mut b) = (a, b);
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "{table}: different rows");
+        }
     }
 
     #[test]

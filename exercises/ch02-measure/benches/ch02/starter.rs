@@ -1,7 +1,9 @@
 //! The starter's approach, kept here so the bench can compare against it after
 //! you have changed `src/`. It issues the same statements as the starter did:
 //! one for the customers, one per customer for their orders, one per order for
-//! its items.
+//! its items, and it names and formats everything as the starter did.
+
+use std::collections::HashMap;
 
 use ch02_measure::{CustomerReport, LineItem, OrderSummary, money::format_cents};
 use rusqlite::Connection;
@@ -26,8 +28,10 @@ pub fn customer_report(conn: &Connection) -> Vec<CustomerReport> {
                 let sql = "SELECT sku, quantity, unit_price_cents FROM order_items \
                                WHERE order_id = ?1 ORDER BY id";
                 let items: Vec<LineItem> = query(conn, sql, order_id, |r| {
+                    let sku: String = r.get(0)?;
                     Ok(LineItem {
-                        sku: r.get(0)?,
+                        name: product_name(&sku),
+                        sku,
                         quantity: r.get(1)?,
                         unit_price_cents: r.get(2)?,
                     })
@@ -38,6 +42,7 @@ pub fn customer_report(conn: &Connection) -> Vec<CustomerReport> {
                     order_id,
                     placed_at,
                     total_cents,
+                    total: format_cents(total_cents),
                     items,
                 }
             })
@@ -51,6 +56,20 @@ pub fn customer_report(conn: &Connection) -> Vec<CustomerReport> {
             }
         })
         .collect()
+}
+
+/// The starter's `catalogue::product_name`, as it was.
+fn product_name(sku: &str) -> String {
+    let products: HashMap<String, String> = include_str!("../../src/products.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(','))
+        .map(|(sku, name)| (sku.trim().to_string(), name.trim().to_string()))
+        .collect();
+    match products.get(sku) {
+        Some(name) => name.clone(),
+        None => sku.to_string(),
+    }
 }
 
 fn query<T>(
