@@ -757,7 +757,9 @@ fn a_hang_is_stopped_by_the_timeout_which_says_so() {
         "{}",
         run.stdout
     );
-    assert!(started.elapsed() < Duration::from_secs(60));
+    // A guard against waiting forever, not a speed test: the copy's crates
+    // rebuild inside this time, which a loaded machine stretches.
+    assert!(started.elapsed() < Duration::from_secs(300));
 }
 
 #[test]
@@ -859,7 +861,10 @@ fn watch_checks_again_on_save_and_on_enter_and_stops_at_the_end_of_input() {
             .count()
     };
     let wait_for = |n: usize| {
-        let deadline = Instant::now() + Duration::from_secs(90);
+        // Generous on purpose: only a watch that never checks again should
+        // fail here, however busy the machine (dependencies are built before
+        // any test starts; see `dependencies_built`).
+        let deadline = Instant::now() + Duration::from_secs(300);
         while checks_done() < n {
             assert!(
                 Instant::now() < deadline,
@@ -892,7 +897,7 @@ fn watch_checks_again_on_save_and_on_enter_and_stops_at_the_end_of_input() {
     stdin.write_all(b"\n").unwrap();
     wait_for(before + 1);
     drop(stdin); // end of input
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;

@@ -4,7 +4,8 @@
 //! its HTML renderer) to compile.
 //!
 //! Usage: `book-builder <book folder> [--strict]`; the HTML goes to
-//! `<book folder>/book`. With `--strict` (as `cargo xtask verify` runs it) an
+//! `<book folder>/book` (the runner builds a staged copy of the book and
+//! moves the HTML to the repository's `book/book`; see xtask's engine/book.rs). With `--strict` (as `cargo xtask verify` runs it) an
 //! include that did not resolve is an error; without it, a warning, so that a
 //! learner who rewrote a file the book quotes can still read the book.
 
@@ -36,7 +37,6 @@ fn main() -> Result<()> {
              quotes was changed: {pages}. The rest of the book is fine."
         );
     }
-    println!("The book is in {}", out.join("index.html").display());
     Ok(())
 }
 

@@ -45,8 +45,22 @@ impl Workspace {
     }
 
     /// Scratch crates and reports the runner writes; safe to delete.
+    ///
+    /// When the target directory lies outside this course's folder it may be
+    /// shared with another copy (the runner's tests point copies at the real
+    /// target directory so dependencies build once): each copy then keeps its
+    /// scratch crates in a folder of its own, so a test's verify never
+    /// rewrites the real course's scratch crates under a running verify.
     pub fn scratch_dir(&self) -> PathBuf {
-        self.target_dir().join("xtask")
+        let base = self.target_dir().join("xtask");
+        if self.target_dir().starts_with(&self.root) {
+            return base;
+        }
+        let name = self
+            .root
+            .file_name()
+            .map_or_else(|| "course".into(), |n| n.to_string_lossy().into_owned());
+        base.join("courses").join(name)
     }
 
     pub fn exercises_dir(&self) -> PathBuf {
