@@ -10,7 +10,13 @@
 //!   seeded data is the same on every machine and every version of this course.
 //! - [`shop`]: seeded customers, orders and line items, with the awkward cases
 //!   (customers without orders, orders without items, ties) built in.
+//! - [`telemetry`]: capturing and reading logs (JSON lines, a recording layer
+//!   that sees every span and event at every level) and Prometheus' text
+//!   exposition format.
+//! - [`memory`]: a counting global allocator, to bound memory by a count.
 
 pub mod db;
+pub mod memory;
 pub mod rng;
 pub mod shop;
+pub mod telemetry;
