@@ -7,9 +7,10 @@
 //!
 //! 300 orders arrive 2 ms apart, so that about twenty are in flight at any
 //! moment, as on a busy server. Most go through; some cards time out once and
-//! are retried, some are declined, and a few orders name a user or a product
-//! that does not exist. Everything runs on tokio's paused clock: it takes no
-//! real time, and every duration is exactly what the simulated services waited.
+//! are retried, some are declined, a few orders name a user or a product that
+//! does not exist, and for a few the payment gateway never answers.
+//! Everything runs on tokio's paused clock: it takes no real time, and every
+//! duration is exactly what the simulated services waited.
 //!
 //! It prints the first lines of the log (all of them with `--all`), how many
 //! lines there were at each level, then what Prometheus would scrape from
@@ -20,7 +21,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ch06_observability::deps::{DECLINED_CARD, FLAKY_CARD};
+use ch06_observability::deps::{DECLINED_CARD, FLAKY_CARD, UNREACHABLE_CARD};
 use ch06_observability::{
     CardNumber, CartLine, Deps, OrderRequest, log_subscriber, place_order,
 };
@@ -54,6 +55,7 @@ fn nth_order(i: u64, rng: &mut Rng) -> OrderRequest {
     let card = match roll {
         0..=7 => FLAKY_CARD,
         8..=11 => DECLINED_CARD,
+        15 => UNREACHABLE_CARD,
         _ => "4242 4242 4242 4242",
     };
     let user_id = if roll == 12 || roll == 13 {

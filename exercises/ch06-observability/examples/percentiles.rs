@@ -11,7 +11,9 @@
 //! percentiles come from sorting all the durations.
 //!
 //! Then the same durations go through your `Metrics`, and the example shows how
-//! far its p50, p95 and p99 are from the exact ones (the checks allow 1%).
+//! far its p50, p95 and p99 are from the exact ones (the checks allow 1%), and
+//! how far Prometheus' `histogram_quantile` would be, computed the way
+//! Prometheus computes it from the `_bucket` lines of your exposition.
 
 use std::time::Duration;
 
@@ -56,7 +58,8 @@ fn main() {
             metrics.record(Outcome::Success, Duration::from_micros(d));
         }
         durations.sort_unstable();
-        days.push((name, durations, metrics.snapshot()));
+        let buckets = buckets_of(&metrics.render_prometheus());
+        days.push((name, durations, metrics.snapshot(), buckets));
     }
 
     println!("{n} requests a day; exact values, by sorting every duration:\n");
@@ -64,7 +67,7 @@ fn main() {
         "  {:<12} {:>10} {:>10} {:>10} {:>10}",
         "", "mean", "p50", "p95", "p99"
     );
-    for (name, sorted, _) in &days {
+    for (name, sorted, _, _) in &days {
         let mean = sorted.iter().sum::<u64>() as f64 / sorted.len() as f64;
         println!(
             "  {name:<12} {:>10} {:>10} {:>10} {:>10}",
@@ -75,8 +78,8 @@ fn main() {
         );
     }
     let slow = |sorted: &[u64], over: u64| sorted.iter().filter(|&&d| d > over).count();
-    let (_, normal, _) = &days[0];
-    let (_, bad, _) = &days[1];
+    let (_, normal, _, _) = &days[0];
+    let (_, bad, _, _) = &days[1];
     println!(
         "\n  requests over 1 s: {} on the normal day, {} on the bad day",
         slow(normal, 1_000_000),
@@ -84,7 +87,7 @@ fn main() {
     );
 
     println!("\nYour Metrics, fed the same durations (the checks allow 1% off):\n");
-    for (name, sorted, snapshot) in &days {
+    for (name, sorted, snapshot, _) in &days {
         let mut cells = Vec::new();
         for (label, q, got) in [
             ("p50", 0.50, snapshot.p50),
@@ -98,4 +101,67 @@ fn main() {
         }
         println!("  {name:<12} {}", cells.join(", "));
     }
+
+    println!(
+        "\nPrometheus' histogram_quantile over your exposition's buckets \
+         (orders_duration_seconds_bucket):\n"
+    );
+    for (name, sorted, _, buckets) in &days {
+        if buckets.is_empty() {
+            println!("  {name:<12} (no orders_duration_seconds_bucket lines yet)");
+            continue;
+        }
+        let mut cells = Vec::new();
+        for (label, q) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
+            let want = exact(sorted, q) as f64;
+            let got = histogram_quantile(q, buckets) * 1e6;
+            let off = (got - want).abs() / want * 100.0;
+            cells.push(format!("{label} {} ({off:.1}% off)", ms(got)));
+        }
+        println!("  {name:<12} {}", cells.join(", "));
+    }
+}
+
+/// The `orders_duration_seconds_bucket` lines of an exposition, as (upper
+/// bound in seconds, cumulative count), in order; empty if there are none.
+fn buckets_of(exposition: &str) -> Vec<(f64, f64)> {
+    let mut buckets: Vec<(f64, f64)> = exposition
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("orders_duration_seconds_bucket{le=\"")?;
+            let (le, rest) = rest.split_once("\"}")?;
+            let bound = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((bound, rest.trim().parse().ok()?))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    buckets
+}
+
+/// What PromQL's `histogram_quantile(q, …)` returns for one set of buckets:
+/// find the bucket the rank falls in, then assume the values are spread
+/// evenly inside it (linear interpolation between its bounds; the first
+/// bucket starts at 0; a rank in the +Inf bucket returns the highest finite
+/// bound).
+fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> f64 {
+    let total = buckets.last().map_or(0.0, |b| b.1);
+    let rank = q * total;
+    let mut lower = (0.0, 0.0);
+    for &(bound, count) in buckets {
+        if count >= rank {
+            if bound.is_infinite() {
+                return lower.0;
+            }
+            if count == lower.1 {
+                return bound;
+            }
+            return lower.0 + (bound - lower.0) * (rank - lower.1) / (count - lower.1);
+        }
+        lower = (bound, count);
+    }
+    f64::NAN
 }

@@ -21,6 +21,9 @@ pub const DECLINED_CARD: &str = "4000 0000 0000 0002";
 /// A card whose first charge attempt times out at the gateway; a retry with
 /// the same idempotency key goes through.
 pub const FLAKY_CARD: &str = "4000 0000 0000 0119";
+/// A card whose every charge attempt times out: the gateway cannot reach its
+/// issuer at all.
+pub const UNREACHABLE_CARD: &str = "4000 0000 0000 0408";
 
 /// How long each service takes to answer.
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +87,7 @@ impl Deps {
                 timeout: latency.payment_timeout,
                 timed_out: Mutex::new(HashSet::new()),
                 next_charge: AtomicU64::new(1),
+                attempts: AtomicU64::new(0),
             },
             orders: Orders {
                 latency: latency.orders,
@@ -173,6 +177,7 @@ pub struct Payments {
     /// Idempotency keys whose first attempt already timed out.
     timed_out: Mutex<HashSet<String>>,
     next_charge: AtomicU64,
+    attempts: AtomicU64,
 }
 
 impl Payments {
@@ -184,6 +189,11 @@ impl Payments {
         card: &CardNumber,
         amount_cents: u64,
     ) -> Result<String, PaymentError> {
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+        if card.expose() == UNREACHABLE_CARD {
+            wait(self.timeout).await;
+            return Err(PaymentError::Timeout);
+        }
         if card.expose() == FLAKY_CARD {
             let first_attempt = self.timed_out.lock().unwrap().insert(key.to_string());
             if first_attempt {
@@ -205,6 +215,11 @@ impl Payments {
             "charge approved"
         );
         Ok(charge_id)
+    }
+
+    /// How many charge attempts this client has made, retries included.
+    pub fn attempts(&self) -> u64 {
+        self.attempts.load(Ordering::Relaxed)
     }
 }
 

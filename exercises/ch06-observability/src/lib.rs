@@ -13,15 +13,28 @@
 //!   `request_id` and `user_id`, including events from code you call (the
 //!   payments client logs its own) and when requests run concurrently.
 //! - Each step runs in its own span, named `load_user`, `price_cart`, `charge`
-//!   and `save`, inside the request's span.
+//!   and `save`, inside the request's span, and the span lasts as long as the
+//!   step's work.
 //! - A placed order is one INFO event with the message `order placed` and the
 //!   fields `order_id`, `total_cents` and `duration_ms`, all numbers.
-//! - Levels mean something: INFO when things went as planned, WARN when
-//!   something went wrong and was recovered, ERROR when the request failed,
-//!   with its cause, once.
-//! - No card number and no email address in any output.
+//! - A request that fails is logged once, where its outcome is known, with
+//!   the cause in a field named `error` (the message stays the same for every
+//!   failure of a kind). Levels mean something: an ERROR pages whoever is on
+//!   call tonight, and the error rate on the dashboard is what the alerts
+//!   watch. Decide which failures deserve that.
+//! - No card number and no email address in any output, at any level.
 //! - Metrics (`src/metrics.rs`): requests, errors and the latency distribution
 //!   (p50, p95, p99), exposed in Prometheus' text format.
+//!
+//! The contract with the checks. They call, and so you keep as they are:
+//! `place_order(&Deps, OrderRequest)`, `log_subscriber(writer)`,
+//! `Metrics::{new, record, snapshot, render_prometheus}`, `Outcome`,
+//! `MetricsSnapshot`'s fields, `CardNumber::{new, expose, last_four}` and the
+//! public types of `model.rs` and `deps.rs` with their fields. Everything else
+//! is yours to change: the bodies of those functions, private helpers, new
+//! private fields and modules, the `Debug` and `Display` of the types, which
+//! derives they have. Leave `deps.rs` as it is (it stands for services you do
+//! not own).
 //!
 //! See it for yourself:
 //!

@@ -21,9 +21,25 @@
 //! Events are facts with typed fields. The message is a constant ("order
 //! placed"), so it can be searched for; what varies is in fields, recorded as
 //! numbers, so a pipeline can sum amounts and chart durations. Levels say what
-//! happened to the request: INFO when it went as planned, WARN when something
-//! failed and was recovered (the retried payment), ERROR when the request
-//! failed, logged once, where the outcome is known, with the cause.
+//! happened to the request: INFO when it went as planned (or was refused as
+//! it should be), WARN when something failed and was recovered (the retried
+//! payment), ERROR when the service failed the request, logged once, where
+//! the outcome is known, with the cause.
+//!
+//! Failures are sorted by whose fault they are. A declined card, an unknown
+//! user or product: the service worked, the request could not be served, as a
+//! 4xx would say over HTTP. Those are logged at INFO and counted as client
+//! errors, apart from the error rate: a customer typing nonsense, or a run of
+//! empty bank accounts, must not page anyone. A payment gateway that does not
+//! answer, even after a retry, is the service failing a valid request: that
+//! is the ERROR an alert should fire on, and the E of RED. The match that
+//! decides it lists every variant, so a new kind of failure cannot be added
+//! without someone deciding which it is.
+//!
+//! The cause goes in a field, `error`, never into the message: the message is
+//! the same for every failure of a kind ("order failed"), so a query can
+//! count them, and the field says why (`#[instrument(err)]` uses the same
+//! field name).
 //!
 //! Metrics are recorded in one place that every path passes, the outcome and
 //! duration of each request, after the steps, whether they failed or not.
@@ -64,10 +80,7 @@ async fn handle(
     // Milliseconds as an f64: a number in the JSON, with the microseconds kept.
     // (`as_millis` would give a u128, which the JSON layer writes as a string.)
     let duration_ms = took.as_secs_f64() * 1000.0;
-    let outcome = match &result {
-        Ok(_) => Outcome::Success,
-        Err(_) => Outcome::Failure,
-    };
+    let outcome = outcome_of(&result);
     deps.metrics.record(outcome, took);
     match &result {
         Ok(placed) => info!(
@@ -76,9 +89,26 @@ async fn handle(
             duration_ms,
             "order placed"
         ),
-        Err(cause) => error!(error = %cause, duration_ms, "order failed"),
+        Err(cause) if outcome == Outcome::ServerError => {
+            error!(error = %cause, duration_ms, "order failed")
+        }
+        Err(cause) => info!(error = %cause, duration_ms, "order rejected"),
     }
     result
+}
+
+/// Whose fault a failure is. Every variant is listed (no `_`), so that a new
+/// kind of failure does not compile until someone decides.
+fn outcome_of(result: &Result<OrderConfirmation, OrderError>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Success,
+        Err(
+            OrderError::UnknownUser(_)
+            | OrderError::UnknownSku(_)
+            | OrderError::PaymentDeclined(_),
+        ) => Outcome::ClientError,
+        Err(OrderError::PaymentUnavailable) => Outcome::ServerError,
+    }
 }
 
 async fn steps(
