@@ -17,9 +17,12 @@
 //!   modules (`payments.rs`, `inventory.rs`, `mail.rs`, `analytics.rs`) are
 //!   the services' side of the contract: leave them as they are;
 //! - they compare the confirmation email, word for word, with the one this
-//!   starter sends;
-//! - they read the source under `src/` and refuse any function that calls
-//!   more than one of the four services itself.
+//!   starter sends, and expect `validate` to keep the cart as it was sent;
+//! - they run `checkout` with a mail relay or a collector that is slow or never
+//!   answers, and as a spawned task (so its future must be `Send`);
+//! - they read the source under `src/`: no function may call more than one of
+//!   the four services itself, `checkout` must go through `validate`, the only
+//!   home of the cart's rules, and `validate` must write none of the email.
 //!
 //! Everything else is yours: `process_order`, private helpers, new modules
 //! and files, and the `Email` variant of `CheckoutError`.

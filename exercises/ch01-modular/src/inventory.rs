@@ -74,19 +74,23 @@ impl Inventory for InMemoryInventory {
     async fn take(&self, lines: &[StockLine]) -> Result<(), StockError> {
         tokio::time::sleep(self.latency).await;
         let mut stock = self.stock.lock().unwrap();
-        // Check every line before taking any, so that a short line takes nothing.
+        // Check every line before taking any, so that a short line takes
+        // nothing. A SKU on several lines is wanted once, for all of them.
+        let mut wanted: HashMap<&str, u32> = HashMap::new();
         for line in lines {
+            let total = wanted.entry(line.sku.as_str()).or_default();
+            *total = total.saturating_add(line.quantity);
             let left = stock.get(&line.sku).copied().unwrap_or(0);
-            if left < line.quantity {
+            if left < *total {
                 return Err(StockError::OutOfStock {
                     sku: line.sku.clone(),
-                    wanted: line.quantity,
+                    wanted: *total,
                     left,
                 });
             }
         }
-        for line in lines {
-            *stock.entry(line.sku.clone()).or_default() -= line.quantity;
+        for (sku, total) in wanted {
+            *stock.entry(sku.to_string()).or_default() -= total;
         }
         Ok(())
     }

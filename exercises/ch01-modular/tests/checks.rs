@@ -93,13 +93,17 @@ impl Journal {
         self.began.elapsed().as_millis() as u64
     }
 
-    /// Records the start of a call, waits its latency, records its end.
+    /// Records the start of a call, waits its latency, records its end. A
+    /// latency of [`NEVER`] waits forever: the call never answers.
     async fn call(&self, service: &'static str, latency_ms: u64) {
         let i = {
             let mut seen = self.seen.lock().unwrap();
             seen.calls.push((service, self.now_ms(), None));
             seen.calls.len() - 1
         };
+        if latency_ms == NEVER {
+            std::future::pending::<()>().await;
+        }
         sleep(Duration::from_millis(latency_ms)).await;
         self.seen.lock().unwrap().calls[i].2 = Some(self.now_ms());
     }
@@ -148,7 +152,15 @@ struct Script {
     refund: Option<PaymentError>,
     mail: Option<MailError>,
     analytics: Option<AnalyticsError>,
+    /// How long the mail and analytics fakes take, when not the chapter's
+    /// latency: a slow service, or one that never answers ([`NEVER`]).
+    mail_ms: Option<u64>,
+    analytics_ms: Option<u64>,
 }
+
+/// A latency that never ends: the call hangs, as a request to a service that
+/// accepted the connection and never answers does.
+const NEVER: u64 = u64::MAX;
 
 struct FakePayments(Journal, Script);
 struct FakeInventory(Journal, Script);
@@ -194,7 +206,9 @@ impl Inventory for FakeInventory {
 // ANCHOR: fake_mailer
 impl Mailer for FakeMailer {
     async fn send(&self, email: Email) -> Result<(), MailError> {
-        self.0.call("mailer.send", EMAIL_MS).await;
+        self.0
+            .call("mailer.send", self.1.mail_ms.unwrap_or(EMAIL_MS))
+            .await;
         if let Some(e) = &self.1.mail {
             return Err(e.clone());
         }
@@ -206,7 +220,12 @@ impl Mailer for FakeMailer {
 
 impl Analytics for FakeAnalytics {
     async fn record(&self, event: SaleEvent) -> Result<(), AnalyticsError> {
-        self.0.call("analytics.record", ANALYTICS_MS).await;
+        self.0
+            .call(
+                "analytics.record",
+                self.1.analytics_ms.unwrap_or(ANALYTICS_MS),
+            )
+            .await;
         if let Some(e) = &self.1.analytics {
             return Err(e.clone());
         }
@@ -326,6 +345,42 @@ fn validate_prices_every_line_from_the_catalog() {
         order.customer(),
         order.total_cents()
     );
+
+    // A SKU on two lines, and an address as the web page sent it, spaces and
+    // capitals included: the starter charged, emailed and listed exactly that.
+    let padded = " Grace.Hopper@Example.com ";
+    let cart = Cart::new(padded, [("mug", 6), ("tea", 1), ("mug", 6)]);
+    let order = validate(&cart, &catalog()).unwrap_or_else(|e| {
+        panic!(
+            "validate rejected 6 × mug, 1 × tea, 6 × mug with {e:?}. Each line holds 1 \
+             to 10 items, so the starter accepted this cart (the limit is per line). \
+             Look at {WHERE_VALIDATE}."
+        )
+    });
+    let want = [
+        line("mug", 6, 1_200),
+        line("tea", 1, 850),
+        line("mug", 6, 1_200),
+    ];
+    assert!(
+        order.lines() == want,
+        "a cart that names \"mug\" on two lines (6 × mug, 1 × tea, 6 × mug): \
+         expected validate to keep its three lines as the customer entered them, \
+         {want:?}, saw {:?}. The starter charged, took and listed in the email each \
+         line as entered; a refactor keeps that (merging or reordering lines changes \
+         the email and what the warehouse is asked). Look at {WHERE_VALIDATE}.",
+        order.lines()
+    );
+    assert!(
+        (order.customer(), order.total_cents()) == (padded, 15_250),
+        "for customer {padded:?} (with its spaces) and 6 × mug, 1 × tea, 6 × mug, \
+         expected validate to keep the address byte for byte, {padded:?}, and a total \
+         of 15250 cents; saw {:?} and {} cents. The starter charged and emailed the \
+         address exactly as the cart gave it; changing it (trimming, lower-casing) \
+         changes who is charged and where the email goes. Look at {WHERE_VALIDATE}.",
+        order.customer(),
+        order.total_cents()
+    );
 }
 
 #[test]
@@ -353,6 +408,23 @@ fn validate_rejects_a_sku_missing_from_the_catalog() {
          Err(ValidationError::UnknownSku {{ sku: \"kettle\" }}), saw {got:?}. \
          Look at {WHERE_VALIDATE}."
     );
+    // A SKU is an exact key: the starter refused these, and so must a refactor.
+    for sku in ["Mug", "MUG", " mug", "mug "] {
+        let got = validate(&Cart::new(CUSTOMER, [("tea", 1), (sku, 1)]), &catalog());
+        let want = Err(ValidationError::UnknownSku { sku: sku.into() });
+        assert!(
+            got == want,
+            "the catalog sells \"mug\", not {sku:?}: expected \
+             Err(ValidationError::UnknownSku {{ sku: {sku:?} }}), as the starter \
+             answered, saw {}. A SKU is matched exactly, case and spaces included; \
+             matching it loosely decides for the customer which product they meant and \
+             changes what the email lists. Look at {WHERE_VALIDATE}.",
+            match &got {
+                Ok(order) => format!("Ok with lines {:?}", order.lines()),
+                Err(e) => format!("Err({e:?})"),
+            }
+        );
+    }
 }
 
 #[test]
@@ -545,6 +617,16 @@ async fn the_confirmation_email_reads_word_for_word_as_before_for_every_cart() {
                  $0.05\n",
             ),
         ),
+        // A SKU on two lines, and an address with spaces around it: the
+        // starter lists each line as entered and writes to the address as given.
+        (
+            Cart::new(" ada@example.com ", [("mug", 6), ("tea", 1), ("mug", 6)]),
+            email(
+                " ada@example.com ",
+                "Thank you for your order!\n\n   6 × mug        $72.00\n   1 × tea        \
+                 $8.50\n   6 × mug        $72.00\n\n  Total charged: $152.50\n",
+            ),
+        ),
     ];
     for (cart, want) in cases {
         let (result, journal) = run(Script::default(), &cart).await;
@@ -553,7 +635,7 @@ async fn the_confirmation_email_reads_word_for_word_as_before_for_every_cart() {
             .iter()
             .map(|l| format!("{} × {}", l.quantity, l.sku))
             .collect();
-        let cart_text = format!("{} for {}", lines.join(", "), cart.customer);
+        let cart_text = format!("{} for {:?}", lines.join(", "), cart.customer);
         assert!(
             result.is_ok(),
             "checkout of {cart_text}, every service up, returned {result:?}; expected \
@@ -646,18 +728,53 @@ async fn stock_running_out_after_the_charge_refunds_it() {
         ..Script::default()
     };
     let (result, journal) = run(script, &good_cart()).await;
-    let refunds = journal.with(|s| s.refunds.clone());
+    let (refunds, charges) = journal.with(|s| (s.refunds.clone(), s.charges.clone()));
+    // Say what the fakes saw, not what the contract expected to happen.
+    let charge = journal.span("payments.charge");
+    let take = journal.span("inventory.take");
+    let seen = match (charge, take) {
+        (None, Some(_)) => "inventory.take answered out of stock and payments.charge was \
+                           never called, so nothing was charged and there was nothing to \
+                           refund. This exercise keeps the starter's order, the charge and \
+                           then the stock (the page's \"Which step goes first\" says why, \
+                           and what real shops do instead), so a stock-out comes after a \
+                           charge that must then be given back"
+            .to_string(),
+        (Some((c0, _)), Some((t0, _))) if t0 < c0 => format!(
+            "inventory.take was called first (at {t0} ms) and payments.charge after it \
+             (at {c0} ms). This exercise keeps the starter's order, the charge and then \
+             the stock (the page's \"Which step goes first\" says why), and a stock-out \
+             after the charge must give the money back; the refunds asked for were \
+             {refunds:?}"
+        ),
+        (_, None) => format!(
+            "inventory.take was never called (charges made: {charges:?}), so the \
+             stock-out this check scripts never happened"
+        ),
+        (Some(_), Some(_)) if charges.is_empty() => {
+            "payments.charge was called but did not finish, then the stock ran out"
+                .to_string()
+        }
+        (Some(_), Some(_)) => format!(
+            "the card was charged ({}) and then the stock ran out, but {}",
+            charges
+                .iter()
+                .map(|(to, cents)| format!("{cents} cents to {to}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if refunds.is_empty() {
+                "no refund was issued".to_string()
+            } else {
+                format!("the refunds asked for were {refunds:?}")
+            }
+        ),
+    };
     assert!(
         refunds == [ChargeId("ch_1".into())],
-        "the card was charged (ch_1, {GOOD_TOTAL} cents) and then the stock ran out, \
-         but {}. Expected exactly one payments.refund of ch_1 once inventory.take \
+        "{seen}. Expected payments.charge (ch_1, {GOOD_TOTAL} cents), then \
+         inventory.take, then exactly one payments.refund of ch_1 once inventory.take \
          failed: the customer must not pay for an order that cannot ship. The services \
          saw:\n{}\nLook at {WHERE_CHECKOUT}.",
-        if refunds.is_empty() {
-            "no refund was issued".to_string()
-        } else {
-            format!("the refunds were {refunds:?}")
-        },
         journal.timeline()
     );
     let told = journal.count("mailer.send") + journal.count("analytics.record");
@@ -801,6 +918,136 @@ async fn email_and_analytics_run_together_so_checkout_takes_230_ms() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_slow_or_silent_email_or_sale_is_never_reported_as_done() {
+    // The mail relay or the collector takes ten seconds, or never answers.
+    // `checkout` may wait for them (then it returns when they do, or not at
+    // all while one hangs), or stop waiting; but a step still running when
+    // the receipt is written has not happened, so the receipt must not read
+    // as if it had.
+    let slow = 10_000;
+    let cases = [
+        (Some(slow), None, None),
+        (None, Some(slow), None),
+        (Some(NEVER), None, None),
+        (None, Some(NEVER), None),
+        (Some(NEVER), Some(NEVER), None),
+        (Some(NEVER), None, Some(analytics_outage())),
+    ];
+    for (mail_ms, analytics_ms, analytics) in cases {
+        let script = Script {
+            mail_ms,
+            analytics_ms,
+            analytics,
+            ..Script::default()
+        };
+        let (shop, journal) = shop(script.clone());
+        // An hour of the paused clock: longer than any latency here but
+        // NEVER. A checkout still waiting then is waiting for a service that
+        // never answers, which the contract allows.
+        let waited = tokio::time::timeout(
+            Duration::from_secs(3_600),
+            checkout(&shop, &good_cart()),
+        )
+        .await;
+        let returned_at = journal.now_ms();
+        let hangs = mail_ms == Some(NEVER) || analytics_ms == Some(NEVER);
+        let receipt = match waited {
+            Err(_) if hangs => continue,
+            Err(_) => panic!(
+                "With {}:\ncheckout had not returned after an hour on the paused \
+                 clock, though every service answered within {slow} ms. The \
+                 services saw:\n{}\nLook at {WHERE_CHECKOUT}.",
+                describe(&script),
+                journal.timeline()
+            ),
+            Ok(Err(e)) => panic!(
+                "With {}:\nthe card was charged and the stock taken, so the order \
+                 exists, yet checkout returned Err({e:?}). A slow mail relay or \
+                 collector does not undo a paid order. The services saw:\n{}\nLook at \
+                 {WHERE_CHECKOUT}.",
+                describe(&script),
+                journal.timeline()
+            ),
+            Ok(Ok(receipt)) => receipt,
+        };
+        let steps = [
+            ("mailer.send", "the confirmation email", "ConfirmationEmail"),
+            ("analytics.record", "the sale", "SaleNotRecorded"),
+        ];
+        for (service, what, variant) in steps {
+            let listed = receipt.follow_ups.iter().any(|f| {
+                matches!(
+                    (f, variant),
+                    (FollowUp::ConfirmationEmail(_), "ConfirmationEmail")
+                        | (FollowUp::SaleNotRecorded(_), "SaleNotRecorded")
+                )
+            });
+            let done = match journal.span(service) {
+                None => continue, // never called: the contract checks say so
+                Some((_, None)) => None,
+                Some((_, Some(end))) => Some(end),
+            };
+            let failed = service == "analytics.record" && script.analytics.is_some();
+            let problem = match done {
+                None if !listed => Some(format!(
+                    "checkout returned a receipt at {returned_at} ms while {service} \
+                     had not finished (it started at {} ms and never answered before \
+                     the receipt was written), and receipt.follow_ups {:?} does not \
+                     mention it: the receipt reports {what} as done though nobody \
+                     knows whether it happened. A step still running when checkout \
+                     returns has not succeeded; if checkout stops waiting for it, it \
+                     is something for a person (or a job) to follow up, as \
+                     FollowUp::{variant}",
+                    journal.span(service).map_or(0, |s| s.0),
+                    receipt.follow_ups
+                )),
+                Some(end) if listed && !failed => Some(format!(
+                    "{service} finished at {end} ms and went through, yet \
+                     receipt.follow_ups {:?} lists FollowUp::{variant}: support would \
+                     follow up {what} that already happened",
+                    receipt.follow_ups
+                )),
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                panic!(
+                    "With {}:\n{problem}.\nThe services saw:\n{}\nLook at \
+                     {WHERE_CHECKOUT}.",
+                    describe(&script),
+                    journal.timeline()
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn checkout_runs_as_a_task_that_may_move_between_threads() {
+    // A web server (axum, or any handler on tokio's multi-threaded runtime)
+    // runs each request as a task that may move from one thread to another
+    // at every `.await`. `tokio::spawn` asks for exactly that, so this check
+    // compiles only when everything checkout holds across an `.await` may
+    // cross threads (is `Send`). If it does not compile, the compiler's
+    // notes name the value in src/ that may not.
+    let (shop, journal) = shop(Script::default());
+    let shop = Arc::new(shop);
+    let task = tokio::spawn({
+        // As a web server runs a request: a task that may move to another
+        // thread at any `.await`, so what checkout holds across one must be Send.
+        let shop = Arc::clone(&shop);
+        async move { checkout(&*shop, &good_cart()).await }
+    });
+    let result = task.await;
+    assert!(
+        matches!(result, Ok(Ok(_))),
+        "checkout of a good cart, run as a spawned task with every service up, \
+         ended with {result:?}; expected Ok(receipt). The services saw:\n{}\nLook at \
+         {WHERE_CHECKOUT}.",
+        journal.timeline()
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Every way the services can fail, alone and together.
 //
@@ -867,14 +1114,21 @@ fn answer<E: std::fmt::Debug>(a: &Option<E>) -> String {
 
 /// `s` in words: what each service answers.
 fn describe(s: &Script) -> String {
+    let after = |ms: Option<u64>| match ms {
+        None => String::new(),
+        Some(NEVER) => " (it never answers)".to_string(),
+        Some(ms) => format!(" after {ms} ms"),
+    };
     format!(
         "payments.charge → {}, inventory.take → {}, payments.refund → {}, mailer.send → \
-         {}, analytics.record → {}",
+         {}{}, analytics.record → {}{}",
         answer(&s.charge),
         answer(&s.take),
         answer(&s.refund),
         answer(&s.mail),
-        answer(&s.analytics)
+        after(s.mail_ms),
+        answer(&s.analytics),
+        after(s.analytics_ms)
     )
 }
 
@@ -892,6 +1146,7 @@ fn every_combination() -> Vec<Script> {
                             refund: refund.clone(),
                             mail: mail.clone(),
                             analytics: analytics.clone(),
+                            ..Script::default()
                         });
                     }
                 }
@@ -1186,7 +1441,9 @@ fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 /// The code with every comment, string and character literal blanked out
-/// (newlines kept), so that only code is searched.
+/// (newlines kept), so that only code is searched. A string literal that
+/// holds the confirmation email's wording (its greeting, its total line, its
+/// subject or a dollar amount, `"${…"`) leaves the word `EMAIL_TEXT` behind.
 fn code_only(text: &str) -> String {
     let c: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -1258,13 +1515,33 @@ fn code_only(text: &str) -> String {
         }
         let end = i.min(c.len());
         out.extend(c[start..end].iter().map(|&ch| blank(ch)));
+        let literal: String = c[start..end].iter().collect();
+        let quoted = literal.starts_with('"') || literal.starts_with('r');
+        if quoted
+            && ["Thank you", "Total charged", "is confirmed", "${"]
+                .iter()
+                .any(|w| literal.contains(w))
+        {
+            out.push_str(" EMAIL_TEXT ");
+        }
         i = end;
     }
     out
 }
 
-/// Each function with a body in `code`: its name, its line, and its body.
-fn functions(code: &str) -> Vec<(String, usize, &str)> {
+/// One function found in the source.
+struct Function<'a> {
+    name: String,
+    /// Where it is, as `src/checkout.rs (line 12)`.
+    place: String,
+    /// From `fn` to the opening brace: generics, parameters, return type.
+    signature: &'a str,
+    body: &'a str,
+}
+
+/// Each function with a body in `code`: its name, its line, its signature and
+/// its body.
+fn functions(code: &str) -> Vec<(String, usize, &str, &str)> {
     let bytes = code.as_bytes();
     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut found = Vec::new();
@@ -1301,16 +1578,215 @@ fn functions(code: &str) -> Vec<(String, usize, &str)> {
             }
         }
         let line = code[..at].matches('\n').count() + 1;
-        found.push((name, line, &code[open..close]));
+        found.push((name, line, &code[at..open], &code[open..close]));
     }
     found
 }
 
-/// The service calls a piece of code makes itself, as `service.method`: a
-/// call of a service method (`charge`, `refund`, `take`, `send`, `record`)
-/// on something named after that service (`shop.payments.charge(…)`,
-/// `self.mailer().send(…)`), or through its trait (`Payments::charge(…)`).
-fn service_calls(body: &str) -> Vec<&'static str> {
+/// The four services: the `Shop` field that holds each, its trait, and the
+/// methods of that trait.
+const SERVICE_FIELDS: [(&str, &str, &[&str]); 4] = [
+    ("payments", "Payments", &["charge", "refund"]),
+    ("inventory", "Inventory", &["take"]),
+    ("mailer", "Mailer", &["send"]),
+    ("analytics", "Analytics", &["record"]),
+];
+
+fn is_ident(ch: char) -> bool {
+    ch.is_alphanumeric() || ch == '_'
+}
+
+/// The identifiers in `text` that are not a field or method after a `.`.
+fn words(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut start = None;
+    for (k, ch) in text.char_indices().chain([(text.len(), ' ')]) {
+        match (start, is_ident(ch)) {
+            (None, true) => start = Some(k),
+            (Some(from), false) => {
+                if !text[..from].ends_with('.') {
+                    found.push(&text[from..k]);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// `text` cut at `sep` where no bracket is open (`->` is not a bracket).
+fn split_top(text: &str, sep: char) -> Vec<String> {
+    let text = text.replace("->", "~~");
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut part = String::new();
+    for ch in text.chars() {
+        match ch {
+            '(' | '[' | '{' | '<' => depth += 1,
+            ')' | ']' | '}' | '>' => depth -= 1,
+            _ => {}
+        }
+        if ch == sep && depth == 0 {
+            parts.push(std::mem::take(&mut part));
+        } else {
+            part.push(ch);
+        }
+    }
+    parts.push(part);
+    parts
+}
+
+/// Which services an expression or a type names: a `Shop` field reached
+/// through a path (`shop.payments`, `self.mailer`), a service trait
+/// (`impl Payments`, `P: Payments`), or a name already bound to a service.
+fn services_named(
+    text: &str,
+    known: &std::collections::HashMap<String, &'static str>,
+) -> std::collections::BTreeSet<&'static str> {
+    let mut found = std::collections::BTreeSet::new();
+    for (field, tr, _) in SERVICE_FIELDS {
+        let dotted = format!(".{field}");
+        let by_path = text
+            .match_indices(&dotted)
+            .any(|(at, _)| !text[at + dotted.len()..].starts_with(is_ident));
+        if by_path || words(text).contains(&tr) {
+            found.insert(field);
+        }
+    }
+    for word in words(text) {
+        if let Some(&field) = known.get(word) {
+            found.insert(field);
+        }
+    }
+    found
+}
+
+/// Which names in one function stand for a service: its parameters whose
+/// type is one service (`payments: &impl Payments`, `p: &P` with
+/// `P: Payments`), and the `let` bindings that give a service another name
+/// (`let bank = &shop.payments;`, `let (bank, post) = (&shop.payments,
+/// &shop.mailer);`, `let Shop { payments: bank, .. } = shop;`, and so on down
+/// a chain of such bindings).
+fn service_names(
+    signature: &str,
+    body: &str,
+) -> std::collections::HashMap<String, &'static str> {
+    let mut names = std::collections::HashMap::new();
+    let one = |text: &str, names: &std::collections::HashMap<String, &'static str>| {
+        let found = services_named(text, names);
+        (found.len() == 1).then(|| *found.iter().next().unwrap_or(&""))
+    };
+    // Generic parameters and function parameters alike read `name: bound`.
+    let sig = signature.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sig = sig.replace(" where ", ", ").replace("->", "~~");
+    for _ in 0..2 {
+        for (at, _) in sig.match_indices(':') {
+            if sig[..at].ends_with(':') || sig[at + 1..].starts_with(':') {
+                continue;
+            }
+            let name: String = sig[..at]
+                .trim_end()
+                .chars()
+                .rev()
+                .take_while(|&ch| is_ident(ch))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let bound = split_top(&sig[at + 1..], ',')
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let bound = split_top(&bound, ')')
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            if let (false, Some(field)) = (name.is_empty(), one(&bound, &names)) {
+                names.insert(name, field);
+            }
+        }
+    }
+    // A plain reference: a path, perhaps borrowed, cloned or called with
+    // no argument (`&shop.payments`, `self.mailer()`, `shop.mailer.clone()`).
+    let plain = |e: &str| {
+        e.chars()
+            .all(|ch| is_ident(ch) || matches!(ch, '.' | '&' | '*' | '(' | ')'))
+            && !e.contains("()(")
+            && e.match_indices('(')
+                .all(|(k, _)| e[k + 1..].starts_with(')'))
+    };
+    let compact: String = body.chars().filter(|ch| !ch.is_whitespace()).collect();
+    let lets: Vec<(String, String)> = compact
+        .match_indices("let")
+        .filter(|&(at, _)| at == 0 || !compact[..at].ends_with(is_ident))
+        .filter_map(|(at, _)| {
+            let rest = &compact[at + 3..];
+            let eq = rest.char_indices().find(|&(k, ch)| {
+                ch == '='
+                    && !rest[k + 1..].starts_with(['=', '>'])
+                    && !rest[..k].ends_with(['=', '!', '<', '>'])
+            })?;
+            let init = split_top(&rest[eq.0 + 1..], ';').into_iter().next()?;
+            Some((rest[..eq.0].to_string(), init))
+        })
+        .collect();
+    for _ in 0..3 {
+        for (pattern, init) in &lets {
+            let pattern = pattern.trim_start_matches("mut");
+            let pattern = split_top(pattern, ':')
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let mut bind = |name: &str, expr: &str| {
+                let name = name.trim_start_matches("ref").trim_start_matches("mut");
+                if !name.is_empty()
+                    && name.chars().all(is_ident)
+                    && plain(expr)
+                    && let Some(field) = one(expr, &names)
+                {
+                    names.insert(name.to_string(), field);
+                }
+            };
+            if let Some(open) = pattern.find('{') {
+                // `Shop { payments: bank, mailer, .. }`
+                let inner = pattern[open + 1..].trim_end_matches('}');
+                for entry in split_top(inner, ',') {
+                    let (field, name) =
+                        entry.split_once(':').unwrap_or((&entry, &entry));
+                    let name = name.trim_start_matches("ref").trim_start_matches("mut");
+                    if let Some((f, ..)) = SERVICE_FIELDS.iter().find(|s| s.0 == field)
+                    {
+                        names.insert(name.trim_start_matches('&').to_string(), f);
+                    }
+                }
+            } else if pattern.starts_with('(') && init.starts_with('(') {
+                // `(bank, post) = (&shop.payments, &shop.mailer)`
+                let strip =
+                    |t: &str| t[1..t.len().saturating_sub(1).max(1)].to_string();
+                let (names_in, exprs) = (
+                    split_top(&strip(&pattern), ','),
+                    split_top(&strip(init), ','),
+                );
+                for (name, expr) in names_in.iter().zip(&exprs) {
+                    bind(name, expr);
+                }
+            } else {
+                bind(&pattern, init);
+            }
+        }
+    }
+    names
+}
+
+/// The service calls a function makes itself, as `service.method`: a call of
+/// a service method (`charge`, `refund`, `take`, `send`, `record`) on a path
+/// to a `Shop` field or on something named after that service
+/// (`shop.payments.charge(…)`, `self.mailer().send(…)`), on a parameter or a
+/// `let` binding that stands for that service (see [`service_names`]), or
+/// through its trait (`Payments::charge(…)`).
+fn service_calls(signature: &str, body: &str) -> Vec<&'static str> {
+    let names = service_names(signature, body);
     let compact: String = body.chars().filter(|ch| !ch.is_whitespace()).collect();
     let methods: [(&str, &str, &[&str], &'static str); 5] = [
         (".charge(", "Payments", &["pay"], "payments.charge"),
@@ -1327,6 +1803,7 @@ fn service_calls(body: &str) -> Vec<&'static str> {
     let mut calls = Vec::new();
     for (dot_method, tr, words, name) in methods {
         let method = &dot_method[1..];
+        let field = name.split('.').next().unwrap_or(name);
         let by_trait = compact.contains(&format!("{tr}::{method}"))
             || compact.contains(&format!("{tr}>::{method}"));
         let on_receiver = compact.match_indices(dot_method).any(|(at, _)| {
@@ -1336,9 +1813,10 @@ fn service_calls(body: &str) -> Vec<&'static str> {
                 .rev()
                 .take_while(|&ch| ch.is_alphanumeric() || ch == '_')
                 .collect();
-            let receiver: String =
-                reversed.chars().rev().collect::<String>().to_lowercase();
-            words.iter().any(|w| receiver.contains(w))
+            let receiver: String = reversed.chars().rev().collect();
+            let lower = receiver.to_lowercase();
+            words.iter().any(|w| lower.contains(w))
+                || names.get(&receiver) == Some(&field)
         });
         if by_trait || on_receiver {
             calls.push(name);
@@ -1347,36 +1825,114 @@ fn service_calls(body: &str) -> Vec<&'static str> {
     calls
 }
 
-#[test]
-fn no_function_calls_more_than_one_service_itself() {
+/// A function as [`functions`] finds it, owned: name, line, signature, body.
+type Found = (String, usize, String, String);
+
+/// Every function under the crate's `src/`, with its code (comments and
+/// strings blanked, see [`code_only`]).
+fn crate_functions() -> Vec<(String, Vec<Found>)> {
     let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     rust_files(&crate_dir.join("src"), &mut files);
-    let mut tangled = Vec::new();
-    for file in &files {
-        let text = std::fs::read_to_string(file).unwrap_or_else(|e| {
-            panic!("the checks could not read {}: {e}", file.display())
-        });
-        let shown = file
-            .strip_prefix(crate_dir)
-            .unwrap_or(file)
-            .display()
-            .to_string();
-        let code = code_only(&text);
-        for (name, line, body) in functions(&code) {
-            let calls = service_calls(body);
-            let services: std::collections::BTreeSet<&str> = calls
-                .iter()
-                .map(|c| c.split('.').next().unwrap_or(c))
+    files
+        .iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(file).unwrap_or_else(|e| {
+                panic!("the checks could not read {}: {e}", file.display())
+            });
+            let shown = file
+                .strip_prefix(crate_dir)
+                .unwrap_or(file)
+                .display()
+                .to_string();
+            let code = code_only(&text);
+            let found = functions(&code)
+                .into_iter()
+                .map(|(n, l, sig, body)| (n, l, sig.to_string(), body.to_string()))
                 .collect();
-            if services.len() > 1 {
-                tangled.push(format!(
-                    "  fn {name} in {shown} (line {line}) talks to {} services itself: \
-                     {}",
-                    services.len(),
-                    calls.join(", ")
-                ));
+            (shown, found)
+        })
+        .collect()
+}
+
+/// Every function of the crate, flattened.
+fn all_functions(files: &[(String, Vec<Found>)]) -> Vec<Function<'_>> {
+    files
+        .iter()
+        .flat_map(|(shown, found)| {
+            found
+                .iter()
+                .map(move |(name, line, signature, body)| Function {
+                    name: name.clone(),
+                    place: format!("{shown} (line {line})"),
+                    signature,
+                    body,
+                })
+        })
+        .collect()
+}
+
+/// The names of the functions `start` calls, directly or through the
+/// functions it calls (by name: every function of that name counts), itself
+/// included.
+fn reach(functions: &[Function], start: &str) -> std::collections::BTreeSet<String> {
+    let defined: std::collections::BTreeSet<&str> =
+        functions.iter().map(|f| f.name.as_str()).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = vec![start.to_string()];
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        for f in functions.iter().filter(|f| f.name == name) {
+            let compact: String =
+                f.body.chars().filter(|ch| !ch.is_whitespace()).collect();
+            for (at, _) in compact.match_indices(['(', '<']) {
+                let before = compact[..at].trim_end_matches("::");
+                let callee: String = before
+                    .chars()
+                    .rev()
+                    .take_while(|&ch| is_ident(ch))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                // `Vec::new(…)`, `String::from(…)`: a type's own function, not
+                // one of the crate's functions that happens to share its name.
+                let of_a_type = before[..before.len() - callee.len()]
+                    .strip_suffix("::")
+                    .and_then(|q| q.rsplit(|ch: char| !is_ident(ch)).next())
+                    .is_some_and(|q| q.starts_with(char::is_uppercase));
+                if of_a_type {
+                    continue;
+                }
+                if defined.contains(callee.as_str()) && !seen.contains(&callee) {
+                    todo.push(callee);
+                }
             }
+        }
+    }
+    seen
+}
+
+#[test]
+fn no_function_calls_more_than_one_service_itself() {
+    let files = crate_functions();
+    let mut tangled = Vec::new();
+    for f in all_functions(&files) {
+        let calls = service_calls(f.signature, f.body);
+        let services: std::collections::BTreeSet<&str> = calls
+            .iter()
+            .map(|c| c.split('.').next().unwrap_or(c))
+            .collect();
+        if services.len() > 1 {
+            tangled.push(format!(
+                "  fn {} in {} talks to {} services itself: {}",
+                f.name,
+                f.place,
+                services.len(),
+                calls.join(", ")
+            ));
         }
     }
     assert!(
@@ -1390,5 +1946,78 @@ fn no_function_calls_more_than_one_service_itself() {
          calls such as shop.payments.charge(…) or Mailer::send(…).)",
         tangled.len(),
         tangled.join("\n")
+    );
+}
+
+#[test]
+fn checkout_goes_through_validate_and_nothing_else_applies_the_cart_rules() {
+    let files = crate_functions();
+    let functions = all_functions(&files);
+    let from_checkout = reach(&functions, "checkout");
+    let from_validate = reach(&functions, "validate");
+    let mut problems = Vec::new();
+    if !from_checkout.contains("validate") {
+        problems.push(
+            "  checkout never calls validate, neither itself nor through the \
+             functions it calls: the cart reaches the services without passing through \
+             the rules the cart page uses"
+                .to_string(),
+        );
+    }
+    for f in &functions {
+        if from_validate.contains(&f.name) {
+            continue;
+        }
+        let code: String = f.body.chars().filter(|ch| !ch.is_whitespace()).collect();
+        let rules: Vec<&str> = [
+            ("price_cents(", "prices lines"),
+            ("MAX_QUANTITY", "limits quantities"),
+        ]
+        .iter()
+        .filter(|(token, _)| code.contains(token))
+        .map(|&(_, what)| what)
+        .collect();
+        if !rules.is_empty() {
+            problems.push(format!(
+                "  fn {} in {} {} itself (Catalog::price_cents, MAX_QUANTITY), outside \
+                 validate and the functions validate calls",
+                f.name,
+                f.place,
+                rules.join(" and ")
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the cart's rules should have one home, validate, and checkout should go \
+         through it:\n{}\nA second copy of the rules agrees with the first only until \
+         one of them changes; in the starter the quantity rule had already drifted \
+         that way. (The checks follow calls by name from checkout and from validate \
+         through every .rs file under src/.) Look at {WHERE_CHECKOUT} and \
+         {WHERE_VALIDATE}.",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn validate_and_what_it_calls_write_none_of_the_email() {
+    let files = crate_functions();
+    let functions = all_functions(&files);
+    let from_validate = reach(&functions, "validate");
+    let writers: Vec<String> = functions
+        .iter()
+        .filter(|f| from_validate.contains(&f.name) && f.body.contains("EMAIL_TEXT"))
+        .map(|f| format!("  fn {} in {}", f.name, f.place))
+        .collect();
+    assert!(
+        writers.is_empty(),
+        "validate, or a function it calls, writes text of the confirmation email (a \
+         dollar amount, its greeting, subject or total line):\n{}\nThe cart's rules \
+         and the email's wording change for different reasons and are tested apart: \
+         validate should decide whether a cart is an order and what it costs, and \
+         leave to another function how the email reads. (The checks look for the \
+         email's wording in string literals of validate and of every function it \
+         calls, by name, under src/.) Look at {WHERE_VALIDATE}.",
+        writers.join("\n")
     );
 }
