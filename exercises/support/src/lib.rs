@@ -14,9 +14,12 @@
 //!   that sees every span and event at every level) and Prometheus' text
 //!   exposition format.
 //! - [`memory`]: a counting global allocator, to bound memory by a count.
+//! - [`steps`]: a SQLite connection that records each statement's text and
+//!   the virtual-machine steps it took, and reads query plans.
 
 pub mod db;
 pub mod memory;
 pub mod rng;
 pub mod shop;
+pub mod steps;
 pub mod telemetry;
