@@ -16,17 +16,22 @@
 //! in-memory SQLite would otherwise hide.
 
 use std::ops::Deref;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::Connection;
 use rusqlite::trace::{TraceEvent, TraceEventCodes};
 
+/// Called as each statement starts, with the statement's number (0 for the
+/// first since the count was last reset) and its text.
+type BeforeStatement = Box<dyn FnMut(u64, &str) + Send>;
+
 /// An open SQLite connection whose statements are counted.
 pub struct CountingConnection {
     conn: Connection,
     statements: Arc<AtomicU64>,
+    before: Arc<Mutex<Option<BeforeStatement>>>,
 }
 
 impl CountingConnection {
@@ -48,6 +53,8 @@ impl CountingConnection {
     ) -> rusqlite::Result<Self> {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&statements);
+        let before: Arc<Mutex<Option<BeforeStatement>>> = Arc::new(Mutex::new(None));
+        let hook = Arc::clone(&before);
         // ANCHOR: trace_hook
         conn.trace_v2(
             TraceEventCodes::SQLITE_TRACE_STMT,
@@ -60,15 +67,32 @@ impl CountingConnection {
                 if let TraceEvent::Stmt(stmt, sql) = event
                     && stmt.sql() == sql
                 {
-                    counter.fetch_add(1, Ordering::Relaxed);
+                    let number = counter.fetch_add(1, Ordering::Relaxed);
                     if let Some(delay) = round_trip {
                         std::thread::sleep(delay);
+                    }
+                    let mut hook = hook.lock().unwrap_or_else(PoisonError::into_inner);
+                    if let Some(f) = hook.as_mut() {
+                        f(number, sql);
                     }
                 }
             }),
         )?;
         // ANCHOR_END: trace_hook
-        Ok(Self { conn, statements })
+        Ok(Self {
+            conn,
+            statements,
+            before,
+        })
+    }
+
+    /// Runs `f` as each later statement of this connection starts, before
+    /// SQLite reads anything for it, with the statement's number since the
+    /// count was last reset and its text. A check uses it to change the data
+    /// from another connection between two statements of the code under test.
+    /// `None` removes it.
+    pub fn before_each_statement(&self, f: Option<BeforeStatement>) {
+        *self.before.lock().unwrap_or_else(PoisonError::into_inner) = f;
     }
 
     /// Statements executed since the connection was opened or last reset.
@@ -299,5 +323,47 @@ mod tests {
             elapsed >= Duration::from_millis(20),
             "ten statements at 2 ms each took only {elapsed:?}"
         );
+    }
+
+    #[test]
+    fn runs_the_hook_before_each_statement_reads() {
+        // A file database in WAL mode, so a second connection can commit while
+        // the first is between two statements.
+        let path = std::env::temp_dir()
+            .join(format!("support-db-hook-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let db =
+            CountingConnection::wrap(Connection::open(&path).unwrap(), None).unwrap();
+        db.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER)")
+            .unwrap();
+        db.reset_count();
+        let other = Mutex::new(Connection::open(&path).unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        db.before_each_statement(Some(Box::new(move |n, sql| {
+            log.lock().unwrap().push((n, sql.to_string()));
+            let other = other.lock().unwrap();
+            other
+                .execute("INSERT INTO t VALUES (?1)", [n as i64])
+                .unwrap();
+        })));
+        let first: i64 = db
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        let second: i64 = db
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        db.before_each_statement(None);
+        let _: i64 = db
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        drop(db);
+        let _ = std::fs::remove_file(&path);
+        // Each statement saw the row written as it started.
+        assert_eq!((first, second), (1, 2));
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0], (0, "SELECT count(*) FROM t".to_string()));
+        assert_eq!(seen[1].0, 1);
     }
 }
