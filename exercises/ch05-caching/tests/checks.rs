@@ -25,10 +25,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ch05_caching::{CacheConfig, Catalogue, Cents, Clock, Sku, Stats, Store};
+use support::memory;
 use support::rng::Rng;
 use tokio::time::Instant as TokioInstant;
 
 const WHERE: &str = "exercises/ch05-caching/src/catalogue.rs";
+
+// Counts the bytes each test's thread keeps, so that memory the cache's len()
+// cannot see is bounded by a count (see `support::memory`).
+#[global_allocator]
+static ALLOCATOR: memory::CountingAllocator = memory::CountingAllocator;
 
 // ANCHOR: fakes
 /// A store that counts its calls. `get` reads the price when it is called and
@@ -45,6 +51,13 @@ struct CountingStore {
     released: tokio::sync::watch::Sender<bool>,
     /// Moves this clock forward while each `get` is in flight.
     clock_during_get: Mutex<Option<(Arc<TestClock>, Duration)>>,
+    /// Every `get`: when it began (on tokio's clock), for which product, and
+    /// the price it read.
+    get_log: Mutex<Vec<(TokioInstant, Sku, Option<Cents>)>>,
+    puts: AtomicU64,
+    /// Timings for the next `put` calls, in call order: how long until the
+    /// write is applied, then how long until its reply arrives.
+    put_plan: Mutex<std::collections::VecDeque<(Duration, Duration)>>,
 }
 
 /// A clock that moves only when the check moves it.
@@ -62,6 +75,9 @@ impl CountingStore {
             held: Mutex::new(HashSet::new()),
             released: tokio::sync::watch::Sender::new(false),
             clock_during_get: Mutex::new(None),
+            get_log: Mutex::new(Vec::new()),
+            puts: AtomicU64::new(0),
+            put_plan: Mutex::new(std::collections::VecDeque::new()),
         })
     }
 
@@ -71,6 +87,15 @@ impl CountingStore {
 
     fn gets(&self) -> u64 {
         self.gets.load(Ordering::SeqCst)
+    }
+
+    fn puts(&self) -> u64 {
+        self.puts.load(Ordering::SeqCst)
+    }
+
+    /// The price the store holds for `sku` now.
+    fn current(&self, sku: Sku) -> Option<Cents> {
+        self.prices.lock().unwrap().get(&sku).copied()
     }
 
     fn gets_of(&self, sku: Sku) -> u64 {
@@ -120,6 +145,10 @@ impl Store for CountingStore {
         self.gets.fetch_add(1, Ordering::SeqCst);
         *self.gets_by_product.lock().unwrap().entry(sku).or_default() += 1;
         let price = self.prices.lock().unwrap().get(&sku).copied();
+        self.get_log
+            .lock()
+            .unwrap()
+            .push((TokioInstant::now(), sku, price));
         self.wait_if_held(sku).await;
         if !self.get_latency.is_zero() {
             tokio::time::sleep(self.get_latency).await;
@@ -132,11 +161,17 @@ impl Store for CountingStore {
     }
 
     async fn put(&self, sku: Sku, price: Cents) {
+        self.puts.fetch_add(1, Ordering::SeqCst);
         self.wait_if_held(sku).await;
-        if !self.put_latency.is_zero() {
-            tokio::time::sleep(self.put_latency).await;
+        let planned = self.put_plan.lock().unwrap().pop_front();
+        let (apply, reply) = planned.unwrap_or((self.put_latency, Duration::ZERO));
+        if !apply.is_zero() {
+            tokio::time::sleep(apply).await;
         }
         self.prices.lock().unwrap().insert(sku, price);
+        if !reply.is_zero() {
+            tokio::time::sleep(reply).await;
+        }
     }
 }
 
@@ -336,19 +371,50 @@ async fn no_read_that_starts_after_an_update_sees_the_old_price() {
         })
         .collect();
     let updated = writer.await.expect("update_price panicked");
+    // The store calls that read the old price, by when they began.
+    let old_loads: Vec<u128> = store
+        .get_log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|&&(_, k, p)| k == sku && p == Some(price_of(7)))
+        .map(|&(at, _, _)| (at - start).as_millis())
+        .collect();
+    let during_put: Vec<u128> = old_loads
+        .iter()
+        .copied()
+        .filter(|&at| at >= 12 && start + ms(at as u64) < updated)
+        .collect();
+    let culprit = |updated: TokioInstant| {
+        if let Some(&at) = during_put.first() {
+            format!(
+                "The old price came from a load that began at {at} ms, while \
+                 update_price's write was in flight (from 12 to {} ms): the store still \
+                 had the old price then, and that load was still running when \
+                 update_price returned. Whatever update_price forgets before its write \
+                 has landed, a read can bring back during the write; that load, too, \
+                 must neither be shared with reads that start after the update nor put \
+                 its price into the cache.",
+                (updated - start).as_millis()
+            )
+        } else {
+            "The old price came from the first read's load (from 0 to 100 ms), in \
+             flight during the update. Removing the cached entry is not enough: a load \
+             in flight during an update must neither be shared with reads that start \
+             after the update nor put its old price into the cache when it lands."
+                .to_string()
+        }
+    };
     for reader in readers {
         let (began, price) = reader.await.expect("price panicked");
         if began > updated && price != Some(1_499) {
             panic!(
                 "a read that began at {} ms, after update_price returned at {} ms, saw \
-                 {price:?}, expected the new price Some(1499).\n\
-                 The usual cause: the first read's load (from 0 to 100 ms) was in flight \
-                 during the update and carries the old price. Removing the cached entry \
-                 is not enough: a load in flight during an update must neither be shared \
-                 with reads that start after the update nor put its old price into the \
-                 cache when it lands. Look at price and update_price in {WHERE}.",
+                 {price:?}, expected the new price Some(1499).\n{} Look at price and \
+                 update_price in {WHERE}.",
                 (began - start).as_millis(),
-                (updated - start).as_millis()
+                (updated - start).as_millis(),
+                culprit(updated)
             );
         }
     }
@@ -356,8 +422,158 @@ async fn no_read_that_starts_after_an_update_sees_the_old_price() {
     assert!(
         last == Some(1_499),
         "once everything had settled, price(Sku(7)) gave {last:?}, expected Some(1499): \
-         a load that started before the update put the old price back into the cache. \
-         Look at price and update_price in {WHERE}."
+         a load that read the old price put it back into the cache. {} Look at price \
+         and update_price in {WHERE}.",
+        culprit(updated)
+    );
+}
+
+#[tokio::test]
+async fn every_update_is_written_to_the_store_whatever_the_cache_shows() {
+    let (store, clock) = (CountingStore::instant(), TestClock::new());
+    let cat = catalogue(&store, &clock, HOUR, 100);
+    let sku = Sku(7);
+    let cached = cat.price(sku).await;
+    // Another service changes the price behind the catalogue's back; then the
+    // catalogue is asked to set it to the price it still shows.
+    store.set(sku, 1_499);
+    cat.update_price(sku, price_of(7)).await;
+    let kept = store.current(sku);
+    assert!(
+        store.puts() == 1 && kept == Some(price_of(7)),
+        "Sku(7) was cached at {cached:?}; then another service changed it to 1499 in \
+         the store, behind the catalogue's back. update_price(Sku(7), {}) made {} \
+         store writes and left the store holding {kept:?}; expected 1 write and \
+         {:?}. The write was skipped because the cached copy already showed that \
+         price, but a cached copy may be stale: it cannot tell whether the store \
+         needs the write, and a skipped write is lost for good. Look at update_price \
+         in {WHERE}.",
+        price_of(7),
+        store.puts(),
+        Some(price_of(7))
+    );
+    let after = cat.price(sku).await;
+    assert!(
+        after == Some(price_of(7)),
+        "after update_price(Sku(7), {}) returned, price(Sku(7)) gave {after:?}, \
+         expected {:?}. Look at update_price in {WHERE}.",
+        price_of(7),
+        Some(price_of(7))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_racing_updates_leave_the_cache_agreeing_with_the_store() {
+    let store = CountingStore::new(ms(10), Duration::ZERO);
+    let clock = TestClock::new();
+    let cat = catalogue(&store, &clock, HOUR, 100);
+    let sku = Sku(7);
+    cat.price(sku).await;
+    // The first write lands at 10 ms and its reply arrives at 50 ms; the second,
+    // sent at 5 ms, lands at 20 ms (so the store keeps it) and replies at 25 ms.
+    store
+        .put_plan
+        .lock()
+        .unwrap()
+        .extend([(ms(10), ms(40)), (ms(15), ms(5))]);
+    let start = TokioInstant::now();
+    let update = |after: Duration, price: Cents| {
+        let cat = Arc::clone(&cat);
+        tokio::spawn(async move {
+            tokio::time::sleep_until(start + after).await;
+            cat.update_price(sku, price).await;
+        })
+    };
+    let first = update(Duration::ZERO, 1_111);
+    let second = update(ms(5), 2_222);
+    first.await.expect("update_price panicked");
+    second.await.expect("update_price panicked");
+    let kept = store.current(sku);
+    let served = cat.price(sku).await;
+    assert!(
+        served == kept,
+        "update_price(Sku(7), 1111) and update_price(Sku(7), 2222) ran at the same \
+         time: the store applied 1111 at 10 ms and 2222 at 20 ms, so it holds \
+         {kept:?}, but the reply to the write of 1111 arrived last (at 50 ms). A read \
+         after both had returned gave {served:?}: the cache serves a price the store \
+         no longer has, and will until the TTL. The order in which update_price calls \
+         return is not the order in which the store applied their writes. Look at \
+         update_price in {WHERE}."
+    );
+}
+
+#[tokio::test]
+async fn updates_of_products_not_in_the_cache_keep_it_within_its_capacity() {
+    for capacity in [3, 0] {
+        let (store, clock) = (CountingStore::instant(), TestClock::new());
+        let cat = catalogue(&store, &clock, HOUR, capacity);
+        for k in 0..3 {
+            cat.price(Sku(k)).await;
+        }
+        for (n, k) in (100..110).enumerate() {
+            cat.update_price(Sku(k), 5).await;
+            let len = cat.len();
+            assert!(
+                len <= capacity,
+                "after reads of 3 products and update_price of {} products that were \
+                 not cached, a cache of capacity {capacity} holds {len} entries. \
+                 Whatever an update puts into the cache counts against the bound, like \
+                 what a read puts in. Look at update_price in {WHERE}.",
+                n + 1
+            );
+        }
+        let got = cat.price(Sku(109)).await;
+        assert!(
+            got == Some(5),
+            "after update_price(Sku(109), 5), price(Sku(109)) gave {got:?}, expected \
+             Some(5). Look at update_price in {WHERE}."
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn updates_of_one_product_do_not_discard_loads_of_others() {
+    // Loads and writes take 10 ms each (paused time: exact).
+    let store = CountingStore::new(ms(10), ms(10));
+    let clock = TestClock::new();
+    let cat = catalogue(&store, &clock, HOUR, 100);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (cat, done) = (Arc::clone(&cat), Arc::clone(&done));
+        tokio::spawn(async move {
+            let mut writes = 0;
+            while !done.load(Ordering::SeqCst) {
+                cat.update_price(Sku(900), 2_000 + writes).await;
+                writes += 1;
+            }
+            writes
+        })
+    };
+    // The reads start 3 ms after the first write, so each load overlaps one.
+    tokio::time::sleep(ms(3)).await;
+    for _ in 0..20 {
+        for k in 0..10 {
+            let got = cat.price(Sku(k)).await;
+            assert!(
+                got == Some(price_of(k)),
+                "while Sku(900) was being updated, price(Sku({k})) gave {got:?}, \
+                 expected {:?}. Look at price in {WHERE}.",
+                Some(price_of(k))
+            );
+        }
+    }
+    done.store(true, Ordering::SeqCst);
+    let writes = writer.await.expect("update_price panicked");
+    let loads: u64 = (0..10).map(|k| store.gets_of(Sku(k))).sum();
+    assert!(
+        loads == 10,
+        "while Sku(900)'s price was updated over and over ({writes} updates, one after \
+         the other), 20 rounds of reads of Sku(0) to Sku(9) made {} for those 10 \
+         products; expected 10 (each loaded once, then served from the cache). Loads \
+         of products nobody updated were thrown away instead of cached: an update may \
+         only discard loads of the product it changes. Look at price and update_price \
+         in {WHERE}.",
+        calls(loads)
     );
 }
 
@@ -384,13 +600,32 @@ async fn an_entry_expires_exactly_when_its_ttl_has_passed() {
     );
     clock.advance(ms(1));
     let at_ttl = cat.price(sku).await;
+    let why = if store.gets() == 1 {
+        // Served at 60 s. Would it have expired had nobody read it at 59.999 s?
+        let (store, clock) = (CountingStore::instant(), TestClock::new());
+        let cat = catalogue(&store, &clock, ttl, 100);
+        cat.price(sku).await;
+        clock.advance(ttl);
+        cat.price(sku).await;
+        if store.gets() == 2 {
+            "An entry nobody reads in between does expire at 60 s: it was the hit at \
+             59.999 s that moved the expiry on. A hit must not extend an entry's life: \
+             the TTL bounds how old the price is, counted from when the store was \
+             asked, however often it is read since."
+        } else {
+            "The entry was still served at its TTL: its age is not checked on every \
+             read (or it is compared the wrong way round)."
+        }
+    } else {
+        ""
+    };
     assert!(
         store.gets() == 2 && at_ttl == Some(1_499),
         "exactly 60 s after the price was loaded, with a TTL of 60 s, the entry has \
          expired: expected the read to call the store again and see the new price \
          Some(1499); saw {} in all and {at_ttl:?}. An entry loaded at t is fresh \
-         while now < t + ttl, and expired from t + ttl on, exactly. Check its age on \
-         every read, not only when inserting. Look at price in {WHERE}.",
+         while now < t + ttl, and expired from t + ttl on, exactly. {why} Look at \
+         price in {WHERE}.",
         calls(store.gets())
     );
 }
@@ -514,6 +749,39 @@ async fn a_ttl_of_zero_caches_nothing_and_a_ttl_of_duration_max_never_expires() 
     }
 }
 
+#[tokio::test]
+async fn a_ttl_that_is_not_a_whole_number_of_seconds_expires_exactly_on_time() {
+    for (ttl, probes) in [
+        (ms(1_500), [ms(400), ms(1_200), ms(1_499), ms(1_500)]),
+        (ms(500), [ms(100), ms(300), ms(499), ms(500)]),
+    ] {
+        let (store, clock) = (CountingStore::instant(), TestClock::new());
+        let cat = catalogue(&store, &clock, ttl, 100);
+        cat.price(Sku(7)).await;
+        let mut now = Duration::ZERO;
+        for at in probes {
+            clock.advance(at - now);
+            now = at;
+            cat.price(Sku(7)).await;
+            let expected = if at < ttl { 1 } else { 2 };
+            assert!(
+                store.gets() == expected,
+                "with a TTL of {ttl:?}, a price loaded at 0 s and read again at {at:?} \
+                 made {} in all; expected {expected}: {} The part of the TTL below a \
+                 whole second counts like the rest (an age or a TTL rounded to whole \
+                 seconds expires entries at the wrong moment). Look at price in \
+                 {WHERE}.",
+                calls(store.gets()),
+                if at < ttl {
+                    "it expired early, before its TTL had passed."
+                } else {
+                    "it was still served once its TTL had passed."
+                }
+            );
+        }
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_cache_never_holds_more_entries_than_its_capacity() {
     let store = CountingStore::new(ms(10), Duration::ZERO);
@@ -527,14 +795,33 @@ async fn the_cache_never_holds_more_entries_than_its_capacity() {
         products.insert(sku);
         cat.price(sku).await;
         let len = cat.len();
+        // Does it evict at all? Read 20 more products it has never seen.
+        let settles = if len > capacity {
+            for k in 900..920 {
+                cat.price(Sku(k)).await;
+            }
+            cat.len()
+        } else {
+            len
+        };
+        let what = if settles >= len + 20 {
+            "Nothing is ever evicted: an unbounded cache grows until the process runs \
+             out of memory. When it is full, an entry must go before another comes in \
+             (which one is yours to choose; the hit-ratio checks below judge the \
+             choice)."
+                .to_string()
+        } else {
+            format!(
+                "Entries are evicted, but too few: after 20 more new products it \
+                 holds {settles}, {} more than its capacity. Once the cache holds \
+                 {capacity} entries, one must go before another comes in.",
+                settles.saturating_sub(capacity)
+            )
+        };
         assert!(
             len <= capacity,
             "after {read} reads of {} different products the cache holds {len} \
-             entries; its capacity is {capacity}. Nothing is ever evicted: an \
-             unbounded cache grows until the process runs out of memory. When it is \
-             full, an entry must go before another comes in (which one is yours to \
-             choose; the hit-ratio checks below judge the choice). Look at price in \
-             {WHERE}.",
+             entries; its capacity is {capacity}. {what} Look at price in {WHERE}.",
             products.len()
         );
     }
@@ -625,6 +912,55 @@ async fn a_cache_fills_to_exactly_its_capacity_and_a_capacity_of_zero_holds_noth
 }
 
 #[tokio::test]
+async fn a_capacity_of_usize_max_works_without_reserving_memory_for_it() {
+    let (store, clock) = (CountingStore::instant(), TestClock::new());
+    let outcome = {
+        let (store, clock) = (Arc::clone(&store), Arc::clone(&clock));
+        quietly(tokio::spawn(async move {
+            let before = memory::live_bytes();
+            let cat = catalogue(&store, &clock, HOUR, usize::MAX);
+            let reserved = memory::live_bytes() - before;
+            let mut got = Vec::new();
+            for _ in 0..2 {
+                for k in 0..10 {
+                    got.push(cat.price(Sku(k)).await);
+                }
+            }
+            (reserved, got, cat.len())
+        }))
+        .await
+    };
+    let (reserved, got, len) = outcome.unwrap_or_else(|panicked| {
+        panic!(
+            "with a capacity of usize::MAX (no practical bound), Catalogue::new or a \
+             read panicked{}: {}. The largest capacity a usize can say is a valid \
+             configuration: nothing may be sized by it up front. Look at new and price \
+             in {WHERE}.",
+            LAST_PANIC_AT
+                .take()
+                .map(|at| format!(" at {at}"))
+                .unwrap_or_default(),
+            panic_text(panicked)
+        )
+    });
+    assert!(
+        reserved <= 64 * 1_024,
+        "Catalogue::new with a capacity of usize::MAX kept {reserved} bytes before any \
+         read; expected at most 64 KiB. Memory was reserved for the bound up front: a \
+         cache's memory should follow what it holds, not the most it may hold. Look at \
+         new in {WHERE}."
+    );
+    let right = (0..10).all(|k| got[k as usize] == Some(price_of(k)));
+    assert!(
+        right && store.gets() == 10 && len == 10,
+        "with a capacity of usize::MAX, two rounds of reads of Sku(0) to Sku(9) should \
+         give their prices with 10 store calls and leave len() at 10; saw {} and len() \
+         {len}. Look at price in {WHERE}.",
+        calls(store.gets())
+    );
+}
+
+#[tokio::test]
 async fn products_that_do_not_exist_are_cached_expire_and_count_like_prices() {
     let (store, clock) = (CountingStore::instant(), TestClock::new());
     let ttl = Duration::from_secs(60);
@@ -639,6 +975,16 @@ async fn products_that_do_not_exist_are_cached_expire_and_count_like_prices() {
          is an answer worth caching: a page that links to a missing product would \
          otherwise reach the store on every view. Look at price in {WHERE}.",
         calls(store.gets())
+    );
+    let s = cat.stats();
+    assert!(
+        (s.hits, s.misses) == (1, 1),
+        "two reads of Sku(5000), which does not exist, the second answered from the \
+         cache: expected 1 hit and 1 miss, stats() says {} hits and {} misses. A cached \
+         \"no such product\" is an answer like a price: serving it from the cache is a \
+         hit. Look at price and stats in {WHERE}.",
+        s.hits,
+        s.misses
     );
     clock.advance(Duration::from_secs(30));
     store.set(missing, 42);
@@ -757,6 +1103,66 @@ async fn concurrent_misses_on_many_keys_make_one_store_call_per_key() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn reads_arriving_together_right_after_expiry_make_one_store_call_and_get_the_new_price()
+ {
+    let store = CountingStore::new(ms(100), Duration::ZERO);
+    let clock = TestClock::new();
+    let ttl = Duration::from_secs(60);
+    let cat = catalogue(&store, &clock, ttl, 100);
+    let sku = Sku(7);
+    cat.price(sku).await;
+    clock.advance(Duration::from_secs(30));
+    store.set(sku, 1_499);
+    clock.advance(Duration::from_secs(30));
+    let before = cat.stats();
+    // A popular product expires, and 100 readers arrive at that moment.
+    let readers: Vec<_> = (0..100)
+        .map(|_| {
+            let cat = Arc::clone(&cat);
+            tokio::spawn(async move { cat.price(sku).await })
+        })
+        .collect();
+    let mut expired = 0;
+    for r in readers {
+        if r.await.expect("price panicked") == Some(price_of(7)) {
+            expired += 1;
+        }
+    }
+    let after = cat.stats();
+    assert!(
+        expired == 0,
+        "Sku(7) was loaded at 0 s with a TTL of 60 s, and changed to 1499 in the store \
+         at 30 s. 100 reads that arrived together at 60 s, the moment it expired, \
+         should each get Some(1499); {expired} of them got the expired {:?} ({} hits \
+         counted). An expired price was served while its reload was in flight: from \
+         t + ttl on a price may not be served at all, not even to readers who arrive \
+         while the next load is on its way, and they are not hits. Look at price in \
+         {WHERE}.",
+        Some(price_of(7)),
+        after.hits - before.hits
+    );
+    let reloads = store.gets() - 1;
+    assert!(
+        reloads == 1,
+        "100 reads of Sku(7) arrived together at 60 s, the moment its cached price \
+         expired (TTL 60 s), and made {}; expected 1. Readers that find an expired \
+         entry each loaded it on their own: single-flight must hold for an expired \
+         product too, not only for one that was never cached. A popular product's \
+         expiry is exactly when every reader arrives at once (a stampede). Look at \
+         price in {WHERE}.",
+        calls(reloads)
+    );
+    assert!(
+        (after.hits - before.hits, after.misses - before.misses) == (0, 100),
+        "100 reads of Sku(7) that arrived the moment it expired should count 0 hits and \
+         100 misses (none found a fresh price); stats() added {} hits and {} misses. \
+         Look at price and stats in {WHERE}.",
+        after.hits - before.hits,
+        after.misses - before.misses
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn readers_waiting_for_a_cancelled_load_still_get_the_price() {
     let store = CountingStore::new(ms(100), Duration::ZERO);
     let clock = TestClock::new();
@@ -772,9 +1178,18 @@ async fn readers_waiting_for_a_cancelled_load_still_get_the_price() {
     tokio::time::sleep(ms(10)).await;
     // The first reader's client hangs up 20 ms into its 100 ms load.
     first.abort();
-    let _ = first.await;
-    for w in waiters {
-        match tokio::time::timeout(ms(1_000), w).await {
+    // Quietly: a panic in a waiter is explained below, not printed raw.
+    let outcomes = quietly(async {
+        let _ = first.await;
+        let mut outcomes = Vec::new();
+        for w in waiters {
+            outcomes.push(tokio::time::timeout(ms(1_000), w).await);
+        }
+        outcomes
+    })
+    .await;
+    for outcome in outcomes {
+        match outcome {
             Err(_) => panic!(
                 "the first reader of Sku(7) was cancelled 20 ms into its 100 ms load (its \
                  client hung up); 10 other readers were waiting for that load, and one \
@@ -782,8 +1197,15 @@ async fn readers_waiting_for_a_cancelled_load_still_get_the_price() {
                  reader staying alive to finish the load. Look at price in {WHERE}."
             ),
             Ok(Err(panicked)) => panic!(
-                "a reader waiting for a load whose first reader was cancelled panicked: \
-                 {}. Look at price in {WHERE}.",
+                "the first reader of Sku(7) was cancelled 20 ms into its 100 ms load (its \
+                 client hung up); a reader that was waiting for that load panicked{}: {}. \
+                 The waiters depended on the first reader staying alive to deliver the \
+                 price: when it was cancelled, they were left with no answer. Look at \
+                 price in {WHERE}.",
+                LAST_PANIC_AT
+                    .take()
+                    .map(|at| format!(" at {at}"))
+                    .unwrap_or_default(),
                 panic_text(panicked)
             ),
             Ok(Ok(got)) => assert!(
@@ -809,7 +1231,22 @@ async fn readers_waiting_for_a_cancelled_load_still_get_the_price() {
     tokio::time::sleep(ms(10)).await;
     lone.abort();
     let _ = lone.await;
-    let next = tokio::time::timeout(ms(1_000), cat.price(Sku(8))).await;
+    let next = quietly(tokio::time::timeout(ms(1_000), read(&cat, Sku(8)))).await;
+    let next = match next {
+        Ok(Err(panicked)) => panic!(
+            "the only reader of Sku(8) was cancelled during its load; a read that began \
+             after that panicked{}: {}. The cancelled load was left behind as if it were \
+             still running, and the next read of the product relied on it. Look at \
+             price in {WHERE}.",
+            LAST_PANIC_AT
+                .take()
+                .map(|at| format!(" at {at}"))
+                .unwrap_or_default(),
+            panic_text(panicked)
+        ),
+        Ok(Ok(got)) => Ok(got),
+        Err(elapsed) => Err(elapsed),
+    };
     assert!(
         next == Ok(Some(price_of(8))),
         "the only reader of Sku(8) was cancelled during its load; a read that began \
@@ -1056,13 +1493,13 @@ async fn replay_standard_trace(trace: &[Sku]) -> Replay {
     }
 }
 
-fn assert_bounded(replay: &Replay) {
+fn assert_bounded(replay: &Replay, trace: &[Sku]) {
     assert!(
         replay.largest <= workload::CAPACITY,
         "while replaying {} reads the cache held up to {} entries, with a capacity of \
          {}. A hit ratio only means something within the bound: make the capacity \
          check above pass first. Look at price in {WHERE}.",
-        workload::thousands(workload::READS as u64),
+        workload::thousands(trace.len() as u64),
         workload::thousands(replay.largest as u64),
         workload::thousands(workload::CAPACITY as u64)
     );
@@ -1076,7 +1513,7 @@ fn assert_bounded(replay: &Replay) {
 async fn store_calls_fall_by_at_least_60_percent_on_a_skewed_workload() {
     let trace = workload::standard_trace();
     let replay = replay_standard_trace(&trace).await;
-    assert_bounded(&replay);
+    assert_bounded(&replay, &trace);
     let reads = trace.len() as f64;
     let saved = 1.0 - replay.store_calls as f64 / reads;
     assert!(
@@ -1099,7 +1536,7 @@ async fn store_calls_fall_by_at_least_60_percent_on_a_skewed_workload() {
 async fn hit_ratio_on_a_skewed_workload_keeps_up_with_lru() {
     let trace = workload::standard_trace();
     let replay = replay_standard_trace(&trace).await;
-    assert_bounded(&replay);
+    assert_bounded(&replay, &trace);
     let yours = 1.0 - replay.store_calls as f64 / trace.len() as f64;
     let lru = workload::ratio(workload::lru_hits(&trace, workload::CAPACITY), &trace);
     let margin = 0.02;
@@ -1116,6 +1553,117 @@ async fn hit_ratio_on_a_skewed_workload_keeps_up_with_lru() {
         workload::thousands(workload::CAPACITY as u64),
         lru - margin
     );
+}
+
+/// The most bytes the catalogue may keep over a phase in which what it holds
+/// does not change in size.
+const FLAT: i64 = 64 * 1_024;
+
+#[tokio::test]
+async fn memory_stays_flat_over_many_hits_and_many_new_products_once_the_cache_is_full()
+{
+    let (store, clock) = (CountingStore::instant(), TestClock::new());
+    store
+        .prices
+        .lock()
+        .unwrap()
+        .extend((0..30_000).map(|k| (Sku(k), price_of(k))));
+    // The store's own records of its calls get their room now, so that only
+    // what the catalogue keeps is counted below.
+    store.gets_by_product.lock().unwrap().reserve(30_000);
+    store.get_log.lock().unwrap().reserve(30_000);
+    let capacity = 100;
+    let cat = catalogue(&store, &clock, HOUR, capacity as usize);
+    // Fill the cache, then warm it with a round of hits.
+    for _ in 0..2 {
+        for k in 0..capacity {
+            cat.price(Sku(k)).await;
+        }
+    }
+    let hits = 100_000;
+    let before = memory::live_bytes();
+    for i in 0..hits {
+        cat.price(Sku(i % capacity)).await;
+    }
+    let kept = memory::live_bytes() - before;
+    assert!(
+        store.gets() == u64::from(capacity) && kept <= FLAT,
+        "a full cache of capacity {capacity} holding Sku(0) to Sku(99) served {} \
+         reads of them, all hits ({} in all, expected {capacity}); len() stayed {}, \
+         but the catalogue kept {} more bytes than before those hits; expected at most \
+         {} KiB. Something is recorded on every hit and never let go: memory that \
+         len() does not show grows with the number of reads. Look at price in {WHERE}.",
+        workload::thousands(u64::from(hits)),
+        calls(store.gets()),
+        cat.len(),
+        workload::thousands(kept.max(0) as u64),
+        FLAT / 1_024
+    );
+    // Products never read before, each evicting another: first enough for the
+    // cache to settle, then many more.
+    for k in 1_000..3_000 {
+        cat.price(Sku(k)).await;
+    }
+    let before = memory::live_bytes();
+    let new_products = 20_000;
+    for k in 3_000..3_000 + new_products {
+        cat.price(Sku(k)).await;
+    }
+    let kept = memory::live_bytes() - before;
+    assert!(
+        kept <= FLAT && cat.len() <= capacity as usize,
+        "a full cache of capacity {capacity} read {} products it had never read \
+         before, each evicting another (len() {} at the end), and kept {} more bytes \
+         than before them; expected at most {} KiB. Something is kept for every \
+         product ever read (a count, a lock, a record of it) after its entry is \
+         evicted: memory grows with the number of products seen, not with the \
+         capacity, and a crawler walking the catalogue grows it without end. Look at \
+         price in {WHERE}.",
+        workload::thousands(u64::from(new_products)),
+        cat.len(),
+        workload::thousands(kept.max(0) as u64),
+        FLAT / 1_024
+    );
+}
+
+#[tokio::test]
+async fn hit_ratio_keeps_up_with_lru_when_product_numbers_are_shuffled_or_popularity_shifts()
+ {
+    let margin = 0.02;
+    for (trace, what, why) in [
+        (
+            workload::shuffled_trace(),
+            "the standard workload's shape with the product numbers shuffled (the \
+             most popular product is no longer Sku(0))",
+            "Your eviction does no better than chance once product numbers say nothing \
+             about popularity: it relies on the numbers rather than on how entries are \
+             read.",
+        ),
+        (
+            workload::shifting_trace(),
+            "a workload whose popular products change every 30,000 reads (4 phases, \
+             each favouring its own set of products)",
+            "Entries that were popular in an earlier phase stay cached after their \
+             readers moved on, and the new favourites are evicted instead: whatever \
+             makes your cache keep an entry never fades.",
+        ),
+    ] {
+        let replay = replay_standard_trace(&trace).await;
+        assert_bounded(&replay, &trace);
+        let yours = 1.0 - replay.store_calls as f64 / trace.len() as f64;
+        let lru =
+            workload::ratio(workload::lru_hits(&trace, workload::CAPACITY), &trace);
+        assert!(
+            yours >= lru - margin,
+            "on {} reads of {what}, with capacity {}, your cache's hit ratio is \
+             {yours:.3} (counted from store calls) and a plain LRU cache's is {lru:.3}; \
+             expected at least {:.3} (LRU minus {margin}). {why} Look at price in \
+             {WHERE}.",
+            workload::thousands(trace.len() as u64),
+            workload::thousands(workload::CAPACITY as u64),
+            lru - margin
+        );
+    }
 }
 
 /// The bench and the `hit_ratios` example measure through `SlowStore` and

@@ -25,6 +25,46 @@ pub fn standard_trace() -> Vec<Sku> {
     zipf_trace(SEED, PRODUCTS, READS, EXPONENT)
 }
 
+/// The standard workload's shape (Zipf, exponent 0.99, over the same
+/// products) with the product numbers shuffled: popularity no longer follows
+/// the number, as in a real catalogue. Half as many reads, to keep the check
+/// quick.
+pub fn shuffled_trace() -> Vec<Sku> {
+    let renumber = permutation(SEED + 1, PRODUCTS);
+    zipf_trace(SEED + 2, PRODUCTS, READS / 2, EXPONENT)
+        .into_iter()
+        .map(|sku| renumber[sku.0 as usize])
+        .collect()
+}
+
+/// A workload whose popular products keep changing (a sale ends, the front
+/// page changes): 120,000 reads in 4 phases of 30,000, each Zipf over its own
+/// shuffled numbering of the products, so the favourites of one phase are
+/// read only now and then in the next.
+pub fn shifting_trace() -> Vec<Sku> {
+    const PHASES: usize = 4;
+    const PHASE_READS: usize = 30_000;
+    let numberings: Vec<Vec<Sku>> = (0..PHASES as u64)
+        .map(|phase| permutation(SEED + 3 + phase, PRODUCTS))
+        .collect();
+    zipf_trace(SEED + 7, PRODUCTS, PHASES * PHASE_READS, EXPONENT)
+        .into_iter()
+        .enumerate()
+        .map(|(i, sku)| numberings[i / PHASE_READS][sku.0 as usize])
+        .collect()
+}
+
+/// A seeded shuffle of the products `0..products` (Fisher-Yates).
+fn permutation(seed: u64, products: u32) -> Vec<Sku> {
+    let mut all: Vec<Sku> = (0..products).map(Sku).collect();
+    let mut rng = Rng::new(seed);
+    for i in (1..all.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        all.swap(i, j);
+    }
+    all
+}
+
 // ANCHOR: zipf
 /// `reads` product ids where product `k` (counting from 0) is read with a
 /// probability proportional to `1 / (k + 1)^exponent`: product 0 is the most
@@ -67,6 +107,30 @@ pub fn lru_hits(trace: &[Sku], capacity: usize) -> u64 {
             last_use.remove(&oldest);
         }
         by_age.insert(now, sku);
+    }
+    hits
+}
+
+/// Hits of an LFU cache whose counts never fade: on a miss when full, the
+/// cached product read least often since the start goes (the least recently
+/// used among equals), and the counts of every product ever read are kept.
+pub fn lfu_hits(trace: &[Sku], capacity: usize) -> u64 {
+    let mut counts: HashMap<Sku, u64> = HashMap::new();
+    let mut last_use: HashMap<Sku, usize> = HashMap::new();
+    let mut hits = 0;
+    for (now, &sku) in trace.iter().enumerate() {
+        *counts.entry(sku).or_default() += 1;
+        if last_use.insert(sku, now).is_some() {
+            hits += 1;
+        } else if last_use.len() > capacity {
+            let victim = last_use
+                .iter()
+                .filter(|&(&k, _)| k != sku)
+                .min_by_key(|&(k, &at)| (counts[k], at))
+                .map(|(&k, _)| k)
+                .expect("the cache is not empty");
+            last_use.remove(&victim);
+        }
     }
     hits
 }
@@ -281,6 +345,31 @@ pub fn hit_ratio_table() -> String {
             thousands(reads - r.hits)
         ));
     }
+    out.push_str(&format!(
+        "\nTraces that popularity-by-number and memory-for-ever policies get wrong \
+         (capacity {}):\n\n  {:<32} {:>9} {:>9} {:>9} {:>9}\n",
+        thousands(CAPACITY as u64),
+        "trace",
+        "LRU",
+        "LFU*",
+        "moka",
+        "yours"
+    ));
+    for (name, t) in [
+        ("numbers shuffled (100,000)", shuffled_trace()),
+        ("4 shifting phases (120,000)", shifting_trace()),
+    ] {
+        let r = catalogue_replay(&t, CAPACITY, Duration::from_secs(3_600));
+        out.push_str(&format!(
+            "  {:<32} {:>9.3} {:>9.3} {:>9.3} {:>9.3}\n",
+            name,
+            ratio(lru_hits(&t, CAPACITY), &t),
+            ratio(lfu_hits(&t, CAPACITY), &t),
+            ratio(moka_hits(&t, CAPACITY), &t),
+            ratio(r.hits, &t)
+        ));
+    }
+    out.push_str("  (LFU*: counts that never fade.)\n");
     if yours.largest > CAPACITY {
         out.push_str(&format!(
             "\n  Your cache held up to {} entries, more than its capacity: its ratio \
