@@ -8,10 +8,13 @@
 pub mod bench;
 pub mod book;
 pub mod check;
+pub mod debrief;
+pub mod doctor;
 pub mod hint;
 pub mod list;
 pub mod mutants;
 pub mod pristine;
+pub mod report;
 pub mod reset;
 pub mod soak;
 pub mod solution;

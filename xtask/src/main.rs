@@ -4,7 +4,8 @@
 //! three layers, and imports only point down (`layers.rs` checks it):
 //!
 //! - `commands`: one module per command (check, hint, watch, reset, solution,
-//!   bench, book, verify, mutants, soak, trial for `try`, list, pristine);
+//!   bench, book, verify, mutants, soak, trial for `try`, list, pristine,
+//!   and for workshops report, doctor, debrief);
 //! - `engine`: what commands share (chapter, subject, cargo, libtest, checks,
 //!   bench, variant, decoy, progress, pristine, book, mutants, soak);
 //! - `ground`: what knows nothing of chapters (workspace, process, ui, blob,
@@ -29,8 +30,8 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    bench, book, check, hint, list, mutants, pristine, reset, soak, solution, trial,
-    verify, watch,
+    bench, book, check, debrief, doctor, hint, list, mutants, pristine, report, reset,
+    soak, solution, trial, verify, watch,
 };
 use crate::engine::chapter::Chapter;
 use crate::ground::ui;
@@ -154,6 +155,26 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<std::path::PathBuf>,
     },
+    /// Workshops: is this machine ready? Toolchain, disk, every chapter and
+    /// the book built, and all of it again with cargo's offline mode.
+    Doctor,
+    /// Workshops: a chapter's plausible wrong solutions, each mistake in one
+    /// sentence with the check that catches it, for the debrief.
+    Debrief {
+        /// The chapter: 2, 02, ch02 or ch02-measure.
+        chapter: String,
+    },
+    /// Your progress over every chapter, for the workshop's instructor: state,
+    /// checks passing, hints seen, the latest bench ratio.
+    Report {
+        /// One line to paste into the room's shared sheet
+        /// (`ch01 ✓ ch02 9/9 ch05 7/10 …`).
+        #[arg(long)]
+        short: bool,
+        /// Also write the report as a Markdown table to this file.
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<std::path::PathBuf>,
+    },
     /// Maintainers: record chapters' starters and checks in xtask/pristine.txt
     /// after changing them on purpose.
     Pristine {
@@ -238,6 +259,13 @@ fn run(cli: Cli) -> Result<bool> {
             runs,
             busy,
         }) => soak::soak_command(&ws, &find(&chapter, "soak")?, runs, busy),
+        Some(Command::Doctor) => doctor::doctor_command(&ws),
+        Some(Command::Debrief { chapter }) => {
+            debrief::debrief_command(&find(&chapter, "debrief")?)
+        }
+        Some(Command::Report { short, markdown }) => {
+            report::report_command(&ws, short, markdown.as_deref())
+        }
         Some(Command::Pristine { chapters }) => {
             pristine::pristine_command(&ws, &chapters_named(&ws, &chapters)?)
         }

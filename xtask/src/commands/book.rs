@@ -20,7 +20,13 @@ use crate::ground::workspace::Workspace;
 pub fn book_command(ws: &Workspace, open: bool, port: u16) -> Result<bool> {
     ui::heading("The book");
     if !book::build(ws, true, false)? {
-        ui::line("The book did not build; the message above says which page and why.");
+        if book::failed_for_a_download(ws) {
+            ui::paragraph(&format!("{} {NO_DOWNLOAD}", ui::red("✗")), 0);
+        } else {
+            ui::line(
+                "The book did not build; the message above says which page and why.",
+            );
+        }
         return Ok(false);
     }
     let out = ws.book_dir().join("book");
@@ -39,6 +45,10 @@ pub fn book_command(ws: &Workspace, open: bool, port: u16) -> Result<bool> {
     ui::line("Keep this terminal open while you read; press Ctrl-C to stop serving.");
     serve(listener, &out)
 }
+
+const NO_DOWNLOAD: &str = "The book did not build because cargo could not download \
+    the book builder's dependencies (no network?): connect to the network once and run \
+    `cargo xtask doctor` (or `cargo fetch`), and the book builds offline from then on.";
 
 /// The first free port from `first` up.
 fn bind(first: u16) -> Result<(TcpListener, u16)> {

@@ -6,16 +6,21 @@
 //! gate. The outcome is recorded in the progress file, and the last lines
 //! always say what to do next.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 
 use crate::engine::bench;
 use crate::engine::cargo::CompileFailure;
 use crate::engine::chapter::Chapter;
 use crate::engine::checks::{self, Run};
-use crate::engine::libtest::Outcome;
+use crate::engine::known_mutants;
+use crate::engine::libtest::{self, Outcome};
+use crate::engine::network;
 use crate::engine::pristine;
 use crate::engine::progress;
 use crate::engine::subject::Subject;
+use crate::engine::variant;
 use crate::ground::ui;
 use crate::ground::workspace::Workspace;
 
@@ -27,6 +32,7 @@ pub fn check_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
     }
     let subject = Subject::learner(ws, chapter);
     let run = checks::run(ws, chapter, &subject, true).context("running the checks")?;
+    let run = with_own_tests(ws, chapter, run)?;
     let checks_pass = match &run {
         Run::DidNotCompile(f) => {
             ui::lines(compile_failure_lines(chapter, f));
@@ -35,6 +41,8 @@ pub fn check_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
         // Each verdict line was printed by `checks::run` as it arrived.
         Run::Ran(verdicts) => say_how_many_pass(ws, chapter, verdicts),
     };
+    let total = if let Run::Ran(v) = &run { v.len() } else { 0 };
+    progress::record_check(ws, chapter, total - run.failed().len(), total)?;
     if !checks_pass {
         progress::record_attempt(ws, chapter, false)?;
         return Ok(false);
@@ -51,6 +59,24 @@ pub fn check_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
         );
     }
     Ok(gate_ok)
+}
+
+/// In a chapter that judges the learner's own tests (`[learner_tests]`), their
+/// verdicts against the known mutants, printed after the checks' and counted
+/// with them. Nothing more when the checks did not compile.
+fn with_own_tests(ws: &Workspace, chapter: &Chapter, run: Run) -> Result<Run> {
+    if chapter.card.learner_tests.is_none() || !matches!(run, Run::Ran(_)) {
+        return Ok(run);
+    }
+    let files = variant::read_tree(&chapter.dir, Path::new("src"))?;
+    let own = known_mutants::run(ws, chapter, &files, true)
+        .context("running your own tests against the known mutants")?;
+    if let Some(Run::Ran(verdicts)) = &own {
+        for (name, outcome) in verdicts {
+            ui::lines(libtest::verdict_lines(name, outcome));
+        }
+    }
+    Ok(known_mutants::join(run, own))
 }
 
 /// "All 9 checks pass.", or how many do and what to do next; true when all do.
@@ -87,6 +113,7 @@ fn quick_bench(ws: &Workspace, chapter: &Chapter, subject: &Subject) -> Result<b
     let home = ws.scratch_dir().join("criterion-quick").join("learner");
     let result = bench::quick(ws, chapter, gate, subject, &home, true)?;
     ui::lines(bench::gate_lines(gate, &result));
+    progress::record_ratio(ws, chapter, result.as_ref().ok().map(|r| r.ratio))?;
     Ok(result.as_ref().is_ok_and(|r| r.passed))
 }
 
@@ -162,7 +189,7 @@ fn compile_failure_lines(chapter: &Chapter, f: &CompileFailure) -> Vec<String> {
                 lines.extend(ui::wrap(ERROR_IN_CHECKS, 2, ui::WIDTH));
             }
         }
-        None if needs_network(&f.stderr) => {
+        None if network::needs_network(&f.stderr) => {
             let text = format!("{} {}", ui::red("✗"), NO_NETWORK);
             lines.extend(ui::wrap(&text, 2, ui::WIDTH));
             lines.push(format!("  {}", ui::dim("What cargo said:")));
@@ -186,25 +213,6 @@ fn compile_failure_lines(chapter: &Chapter, f: &CompileFailure) -> Vec<String> {
         chapter.card.number
     ));
     lines
-}
-
-/// Whether cargo stopped because it had to download something and could not.
-fn needs_network(stderr: &str) -> bool {
-    const SIGNS: [&str; 11] = [
-        "failed to download",
-        "failed to get `",
-        "Could not resolve host",
-        "Couldn't resolve host",
-        "Failed to connect to",
-        "spurious network error",
-        "failed to query replaced source registry",
-        "download of config.json failed",
-        "network failure",
-        "attempting to make an HTTP request, but --offline was specified",
-        "unable to update registry",
-    ];
-    SIGNS.iter().any(|s| stderr.contains(s))
-        || (stderr.contains("no matching package named") && stderr.contains("offline"))
 }
 
 const ERROR_IN_CHECKS: &str = "The error is in the chapter's checks, which call your \
@@ -234,11 +242,11 @@ mod tests {
         let offline = "error: no matching package named `anyhow` found\n\
                        location searched: crates.io index\n\
                        As a reminder, you're using offline mode (--offline)";
-        assert!(needs_network(offline));
-        assert!(needs_network(
+        assert!(network::needs_network(offline));
+        assert!(network::needs_network(
             "warning: spurious network error\nerror: failed to download from `https://…`"
         ));
-        assert!(!needs_network(
+        assert!(!network::needs_network(
             "error: failed to parse manifest at `/x/Cargo.toml`"
         ));
     }

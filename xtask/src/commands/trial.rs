@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use crate::engine::chapter::Chapter;
 use crate::engine::checks::{self, Run};
 use crate::engine::libtest;
-use crate::engine::{decoy, variant};
+use crate::engine::{decoy, known_mutants, variant};
 use crate::ground::ui;
 use crate::ground::workspace::Workspace;
 
@@ -38,6 +38,15 @@ pub fn try_command(
         })?;
         let subject = variant::assemble(ws, chapter, &format!("try-{name}"), &files)?;
         let run = checks::run(ws, chapter, &subject, false)?;
+        // In a chapter that judges the learner's own tests, a wrong solution
+        // may be a weak test suite: run it against the known mutants too.
+        let run = match run {
+            Run::Ran(_) => {
+                let own = known_mutants::run(ws, chapter, &files, false)?;
+                known_mutants::join(run, own)
+            }
+            other => other,
+        };
         if !show_verdict(&name, &run) {
             passed.push(name);
         }

@@ -17,7 +17,9 @@ use crate::engine::chapter::Chapter;
 use crate::engine::checks::{self, Run};
 use crate::engine::libtest::{self, Outcome};
 use crate::engine::subject::Subject;
-use crate::engine::{bench, book, decoy, mutants, pristine, soak, variant};
+use crate::engine::{
+    bench, book, decoy, known_mutants, mutants, pristine, soak, variant,
+};
 use crate::ground::files;
 use crate::ground::process::Cmd;
 use crate::ground::ui;
@@ -217,6 +219,19 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
 /// The starter must fail, and fail on a check, not on a compile error.
 fn starter_fails(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Result<bool> {
     let run = checks::run(ws, chapter, &Subject::learner(ws, chapter), false)?;
+    let run = with_own_tests(ws, chapter, run, &variant::starter_files(chapter)?)?;
+    if chapter.card.learner_tests.is_some() {
+        let alive = run
+            .failed()
+            .iter()
+            .filter(|(n, _)| n.starts_with(known_mutants::NOTICE_PREFIX))
+            .count();
+        tally.claim(
+            alive > 0,
+            &format!("{}: the starter's own tests leave known mutants alive", chapter.id()),
+            "every known mutant is caught by the starter's tests: the task is already done",
+        );
+    }
     let (ok, detail) = match &run {
         Run::DidNotCompile(f) => (
             false,
@@ -261,6 +276,7 @@ fn solution_passes(
     let files = variant::solution_files(chapter)?;
     let subject = variant::assemble(ws, chapter, "solution", &files)?;
     let run = checks::run(ws, chapter, &subject, false)?;
+    let run = with_own_tests(ws, chapter, run, &files)?;
     let passes = tally.claim(
         run.all_passed(),
         &format!("{id}: the solution passes every check"),
@@ -342,7 +358,20 @@ fn decoys_are_rejected(
             Ok(files) => {
                 let name = format!("decoy-{}", d.name);
                 let subject = variant::assemble(ws, chapter, &name, &files)?;
-                judge_decoy(d, &checks::run(ws, chapter, &subject, false)?)
+                // Only the decoy's target check decides it; a known-mutant
+                // target is judged by the subject's own tests below.
+                let only = (!d.must_fail.starts_with(known_mutants::NOTICE_PREFIX))
+                    .then_some(d.must_fail.as_str());
+                let run = checks::run_only(ws, chapter, &subject, false, only)?;
+                // The known mutants are run only for a decoy they judge: the
+                // other verdicts do not depend on them, and each run rebuilds
+                // every copy of the service.
+                let run = if d.must_fail.starts_with(known_mutants::NOTICE_PREFIX) {
+                    with_own_tests(ws, chapter, run, &files)?
+                } else {
+                    run
+                };
+                judge_decoy(d, &run)
             }
             Err(err) => (false, format!("{err:#}")),
         };
@@ -395,6 +424,22 @@ fn verify_slow_proofs(
         "",
     );
     Ok(())
+}
+
+/// In a chapter that judges the learner's own tests, the checks' verdicts
+/// followed by those of the subject's own tests (`files`, its `src/`) against
+/// the known mutants (known_mutants.rs): a decoy's `must_fail` may name one.
+fn with_own_tests(
+    ws: &Workspace,
+    chapter: &Chapter,
+    run: Run,
+    files: &std::collections::BTreeMap<std::path::PathBuf, String>,
+) -> Result<Run> {
+    if !matches!(run, Run::Ran(_)) {
+        return Ok(run);
+    }
+    let own = known_mutants::run(ws, chapter, files, false)?;
+    Ok(known_mutants::join(run, own))
 }
 
 /// A decoy is rejected when its target check fails with the expected words.

@@ -19,11 +19,13 @@ use crate::ground::process::Cmd;
 use crate::ground::ui;
 use crate::ground::workspace::Workspace;
 
-/// Said before the first bench build of a crate (measured from cold on a
-/// 2-core machine; see ARCHITECTURE.md, "Fast feedback").
+/// Said before the first bench build of a crate. Measured from an empty target
+/// directory (after the chapter's checks were built) on 2 cores kept busy by
+/// other builds, load about 7: 3 min 39 s for chapter 1 (2026-12-01).
 const FIRST_BENCH_BUILD: &str = "Building the benchmark in release mode. The first \
-    time, this compiles the dependencies with optimizations and takes about two \
-    minutes on a 2-core machine; later runs reuse them and take seconds.";
+    time, this compiles the dependencies with optimizations and takes three to four \
+    minutes on a 2-core machine (`cargo xtask doctor` does it ahead of time); later \
+    runs reuse them and take seconds.";
 
 /// criterion flags for a quick but steady measurement.
 const QUICK: [&str; 5] = [

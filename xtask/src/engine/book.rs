@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::engine::network;
 use crate::engine::pristine;
 use crate::ground::files;
 use crate::ground::process::Cmd;
@@ -46,6 +47,52 @@ pub fn build(ws: &Workspace, echo: bool, strict: bool) -> Result<bool> {
         )?;
     }
     Ok(ok)
+}
+
+/// How a build went, for a caller that explains it (`doctor`, `book`).
+pub enum Outcome {
+    Built,
+    /// cargo had to download the builder's dependencies and could not.
+    NeedsNetwork,
+    /// Anything else, with the last lines printed (mdBook names the page).
+    Failed(String),
+}
+
+/// Builds the book printing nothing; what went wrong comes back in words.
+pub fn build_quietly(ws: &Workspace) -> Result<Outcome> {
+    let stage = stage(ws).context("copying the book and the original starters")?;
+    let out = Cmd::cargo(ws)
+        .args(["run", "--quiet", "--package", "book-builder", "--"])
+        .arg(stage.join("book"))
+        .output(None)?;
+    if out.success() {
+        publish(
+            &stage.join("book").join("book"),
+            &ws.book_dir().join("book"),
+        )?;
+        return Ok(Outcome::Built);
+    }
+    let stderr = out.stderr_text();
+    if network::needs_network(&stderr) {
+        return Ok(Outcome::NeedsNetwork);
+    }
+    let said: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    Ok(Outcome::Failed(
+        said[said.len().saturating_sub(6)..].join("\n"),
+    ))
+}
+
+/// After a build failed with cargo's output on the terminal: whether the
+/// cause was a download. Building the builder again with cargo's offline
+/// mode stops at once, naming a missing crate, exactly when something was
+/// never downloaded; when everything is there it finds the builder already
+/// built (the failure came later, from a page).
+pub fn failed_for_a_download(ws: &Workspace) -> bool {
+    Cmd::cargo(ws)
+        .args(["build", "--quiet", "--package", "book-builder"])
+        .env("CARGO_NET_OFFLINE", "true")
+        .output(Some(std::time::Duration::from_secs(120)))
+        .is_ok_and(|out| !out.success() && network::needs_network(&out.stderr_text()))
 }
 
 /// Writes the staged copy and returns its root (holding `book/`, `exercises/`).

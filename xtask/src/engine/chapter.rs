@@ -25,6 +25,18 @@ pub struct Card {
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
     pub bench: Option<BenchGate>,
+    /// Where the learner's own tests live, when the chapter judges them
+    /// against known mutants (`known_mutants.rs`).
+    pub learner_tests: Option<LearnerTests>,
+}
+
+/// `[learner_tests]`: the learner writes tests in `dir` (a folder under
+/// `src/`, compiled as the library's unit tests), and the runner runs them
+/// against `solutions/<id>/known-mutants/*.toml`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnerTests {
+    pub dir: PathBuf,
 }
 
 /// The bench that gates a chapter: `baseline` and `candidate` are two functions

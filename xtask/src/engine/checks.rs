@@ -47,11 +47,27 @@ pub fn run(
     subject: &Subject,
     echo: bool,
 ) -> Result<Run> {
+    run_only(ws, chapter, subject, echo, None)
+}
+
+/// As [`run`], but only the check named `only` (its short name) when given:
+/// `verify` judges a decoy by its one target check, and running the others
+/// too would only cost time.
+pub fn run_only(
+    ws: &Workspace,
+    chapter: &Chapter,
+    subject: &Subject,
+    echo: bool,
+    only: Option<&str>,
+) -> Result<Run> {
     let executables = match cargo::build(ws, subject, Targets::Tests, echo)? {
         Build::Built(exes) => exes,
         Build::Failed(failure) => return Ok(Run::DidNotCompile(failure)),
     };
-    let tests = in_source_order(chapter, &executables)?;
+    let mut tests = in_source_order(chapter, &executables)?;
+    if let Some(only) = only {
+        tests.retain(|(_, name)| name.rsplit("::").next() == Some(only));
+    }
     let timeout = Duration::from_secs(chapter.card.timeout_seconds);
     let outcomes = run_parallel(&tests, &subject.dir, timeout, echo)?;
     Ok(Run::Ran(

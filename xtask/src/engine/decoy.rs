@@ -83,22 +83,30 @@ pub fn load(path: &Path) -> Result<Decoy> {
 
 /// Applies the decoy's edits to a crate's files (relative path → text).
 pub fn apply(decoy: &Decoy, files: &mut BTreeMap<PathBuf, String>) -> Result<()> {
-    for edit in &decoy.edits {
+    let what = format!("decoy {}", decoy.name);
+    let base = format!("{:?}", decoy.base);
+    apply_edits(&what, &base, &decoy.edits, files)
+}
+
+/// Makes each edit (its text found exactly once, replaced) to `files`. `what`
+/// names the owner of the edits and `base` the code they expect, for errors.
+/// Known mutants (`known_mutants.rs`) use the same edits.
+pub fn apply_edits(
+    what: &str,
+    base: &str,
+    edits: &[Edit],
+    files: &mut BTreeMap<PathBuf, String>,
+) -> Result<()> {
+    for edit in edits {
         let Some(text) = files.get_mut(&edit.file) else {
-            bail!(
-                "decoy {}: there is no file {} to edit",
-                decoy.name,
-                edit.file.display()
-            );
+            bail!("{what}: there is no file {} to edit", edit.file.display());
         };
         let found = text.matches(&edit.find).count();
         if found != 1 {
             bail!(
-                "decoy {}: the text to replace occurs {found} times in {} (it must occur exactly \
-                 once; did the {:?} change?):\n{}",
-                decoy.name,
+                "{what}: the text to replace occurs {found} times in {} (it must occur exactly \
+                 once; did the {base} change?):\n{}",
                 edit.file.display(),
-                decoy.base,
                 edit.find
             );
         }

@@ -5,13 +5,18 @@
 //! path, so renaming a folder or moving the clone loses nothing:
 //!
 //! ```text
-//! ch02-measure passed 2 fail
+//! ch02-measure passed 2 fail 7/9 154.7
 //! ```
 //!
 //! The words are: the chapter's id, its state (`passed` once any check of it
-//! passed, and it stays passed), the hints seen, and the latest check's
-//! outcome (`pass`, `fail` or `-`), so the status can say "passed earlier,
-//! failing now" instead of a stale "passed".
+//! passed, and it stays passed), the hints seen, the latest check's outcome
+//! (`pass`, `fail` or `-`), so the status can say "passed earlier, failing
+//! now" instead of a stale "passed", then how many checks passed in the latest
+//! check of how many (`0/0` when the code did not compile, `-` never counted),
+//! and the latest quick bench's ratio against the starter (`-` never measured).
+//! Each word is optional from the fourth on: a file written before a word
+//! existed still reads (the missing words read as "not known"), and a runner
+//! from before a word existed reads the words it knows and ignores the rest.
 //!
 //! Two commands may change the file at once (`watch` in one terminal, `hint`
 //! in another): every change takes an exclusive lock on `.course-progress.lock`
@@ -53,12 +58,34 @@ impl State {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Entry {
     pub state: State,
     pub hints_seen: usize,
     /// The latest check's outcome: `Some(true)` passed, `None` never checked.
     pub last_check: Option<bool>,
+    /// The latest check's count of passing checks and of all checks; a total
+    /// of 0 means the code did not compile. `None`: never counted.
+    pub checks: Option<Tally>,
+    /// The latest quick bench: how many times faster than the starter.
+    pub ratio: Option<f64>,
+}
+
+/// How many checks passed, of how many.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally {
+    pub passed: usize,
+    pub total: usize,
+}
+
+impl Tally {
+    fn parse(word: &str) -> Option<Self> {
+        let (passed, total) = word.split_once('/')?;
+        Some(Tally {
+            passed: passed.parse().ok()?,
+            total: total.parse().ok()?,
+        })
+    }
 }
 
 pub type Progress = BTreeMap<String, Entry>;
@@ -82,12 +109,19 @@ fn parse(text: &str) -> Progress {
                 Some("fail") => Some(false),
                 _ => None,
             };
+            let checks = words.next().and_then(Tally::parse);
+            let ratio = words
+                .next()
+                .and_then(|w| w.parse::<f64>().ok())
+                .filter(|r| r.is_finite() && *r > 0.0);
             Some((
                 id,
                 Entry {
                     state,
                     hints_seen,
                     last_check,
+                    checks,
+                    ratio,
                 },
             ))
         })
@@ -96,7 +130,8 @@ fn parse(text: &str) -> Progress {
 
 fn render(progress: &Progress) -> String {
     let mut text = String::from(
-        "# cargo xtask progress: chapter id, state, hints seen, latest check\n",
+        "# cargo xtask progress: chapter id, state, hints seen, latest check, \
+         checks passing/total, bench ratio\n",
     );
     for (id, e) in progress {
         let last = match e.last_check {
@@ -104,8 +139,13 @@ fn render(progress: &Progress) -> String {
             Some(false) => "fail",
             None => "-",
         };
+        let checks = e
+            .checks
+            .map_or("-".to_string(), |t| format!("{}/{}", t.passed, t.total));
+        // One decimal, as `check` shows it.
+        let ratio = e.ratio.map_or("-".to_string(), |r| format!("{r:.1}"));
         text.push_str(&format!(
-            "{id} {} {} {last}\n",
+            "{id} {} {} {last} {checks} {ratio}\n",
             e.state.word(),
             e.hints_seen
         ));
@@ -177,12 +217,43 @@ pub fn record_attempt(ws: &Workspace, chapter: &Chapter, passed: bool) -> Result
     .map(drop)
 }
 
+/// After the checks ran: how many passed, of how many (`total` 0 when the code
+/// did not compile).
+pub fn record_check(
+    ws: &Workspace,
+    chapter: &Chapter,
+    passed: usize,
+    total: usize,
+) -> Result<()> {
+    update(ws, chapter, |entry| {
+        entry.checks = Some(Tally { passed, total })
+    })
+    .map(drop)
+}
+
+/// After the quick bench: how many times faster than the starter the
+/// learner's code ran. `None` (the bench gave no measurement) keeps the latest
+/// ratio measured, and so does a check whose checks fail (the bench runs only
+/// once every check passes): "how fast was it last time" is still worth showing.
+pub fn record_ratio(
+    ws: &Workspace,
+    chapter: &Chapter,
+    ratio: Option<f64>,
+) -> Result<()> {
+    let Some(ratio) = ratio.filter(|r| r.is_finite() && *r > 0.0) else {
+        return Ok(());
+    };
+    update(ws, chapter, |entry| entry.ratio = Some(ratio)).map(drop)
+}
+
 /// After `reset`: the starter is back, so the chapter is in progress again (as
 /// rustlings does); the hints already seen stay seen.
 pub fn record_reset(ws: &Workspace, chapter: &Chapter) -> Result<()> {
     update(ws, chapter, |entry| {
         entry.state = State::InProgress;
         entry.last_check = None;
+        entry.checks = None;
+        entry.ratio = None;
     })
     .map(drop)
 }
@@ -230,6 +301,11 @@ mod tests {
                 state: State::Passed,
                 hints_seen: 2,
                 last_check: Some(false),
+                checks: Some(Tally {
+                    passed: 7,
+                    total: 9,
+                }),
+                ratio: Some(154.7),
             },
         );
         p.insert(
@@ -238,6 +314,11 @@ mod tests {
                 state: State::InProgress,
                 hints_seen: 0,
                 last_check: None,
+                checks: Some(Tally {
+                    passed: 0,
+                    total: 0,
+                }),
+                ratio: None,
             },
         );
         assert_eq!(parse(&render(&p)), p);
@@ -248,6 +329,53 @@ mod tests {
         let p = parse("ch02-measure passed 2\n");
         assert_eq!(p["ch02-measure"].state, State::Passed);
         assert_eq!(p["ch02-measure"].last_check, None);
+        let p = parse("ch02-measure passed 2 fail\n");
+        assert_eq!(p["ch02-measure"].last_check, Some(false));
+        assert_eq!(p["ch02-measure"].checks, None);
+        assert_eq!(p["ch02-measure"].ratio, None);
+    }
+
+    /// A runner from before the counts reads the words it knows; this one
+    /// reads a damaged count or ratio as "not known", never as a wrong number.
+    #[test]
+    fn counts_and_ratio_are_read_back_and_damage_reads_as_unknown() {
+        let p = parse("a passed 1 pass 9/9 83.6\nb in-progress 0 fail x/9 -3\n");
+        assert_eq!(
+            p["a"].checks,
+            Some(Tally {
+                passed: 9,
+                total: 9
+            })
+        );
+        assert_eq!(p["a"].ratio, Some(83.6));
+        assert_eq!(p["b"].checks, None);
+        assert_eq!(p["b"].ratio, None);
+        assert_eq!(p["b"].last_check, Some(false));
+    }
+
+    /// The latest check's counts replace the earlier ones, a check without a
+    /// bench keeps the latest ratio, and `reset` forgets both.
+    #[test]
+    fn a_check_records_its_counts_and_keeps_the_latest_ratio() {
+        let course = crate::fixture::Course::new("progress-record-check");
+        let ws = &course.ws;
+        let chapter = Chapter::find(ws, "2", "check").unwrap();
+        record_check(ws, &chapter, 9, 9).unwrap();
+        record_ratio(ws, &chapter, Some(154.7)).unwrap();
+        record_check(ws, &chapter, 7, 9).unwrap();
+        record_ratio(ws, &chapter, None).unwrap();
+        let e = load(ws)["ch02-measure"];
+        assert_eq!(
+            e.checks,
+            Some(Tally {
+                passed: 7,
+                total: 9
+            })
+        );
+        assert_eq!(e.ratio, Some(154.7));
+        record_reset(ws, &chapter).unwrap();
+        let e = load(ws)["ch02-measure"];
+        assert_eq!((e.checks, e.ratio), (None, None));
     }
 
     /// `watch` and `hint` in two terminals: every update lands, none is lost

@@ -98,15 +98,78 @@ pub fn assemble(
     })
 }
 
+/// Writes one scratch workspace `name` of `chapter` whose members are copies
+/// of the chapter's crate, one per `(member, files)`: each in the folder
+/// `member`, under the package name `member`, with only its library target
+/// (what its unit tests need). Known mutants (`known_mutants.rs`) build all
+/// their copies in one cargo invocation this way. Returns the subject of each
+/// member, in the order given.
+pub fn assemble_members(
+    ws: &Workspace,
+    chapter: &Chapter,
+    name: &str,
+    members: &[(String, BTreeMap<PathBuf, String>)],
+) -> Result<Vec<Subject>> {
+    let root = ws
+        .scratch_dir()
+        .join("variants")
+        .join(chapter.id())
+        .join(name);
+    let base: Table = toml::from_str(&manifest(ws, chapter)?)?;
+    let names: Vec<&str> = members.iter().map(|(m, _)| m.as_str()).collect();
+    let root_manifest = root_manifest_of(ws, &names)?;
+    let lock = std::fs::read_to_string(ws.root.join("Cargo.lock")).unwrap_or_default();
+    let mut top: BTreeMap<PathBuf, &str> = BTreeMap::new();
+    top.insert("Cargo.toml".into(), &root_manifest);
+    if !lock.is_empty() {
+        top.insert("Cargo.lock".into(), &lock);
+    }
+    sync_tree(&root, Path::new("."), &top)?;
+    let mut subjects = Vec::new();
+    for (member, files) in members {
+        let mut m = base.clone();
+        for target in ["test", "bench", "example", "bin"] {
+            m.remove(target);
+        }
+        if let Some(package) = m.get_mut("package").and_then(Value::as_table_mut) {
+            package.insert("name".into(), Value::String(member.clone()));
+        }
+        let text = format!("{GENERATED}\n{}", toml::to_string(&m)?);
+        let crate_dir = PathBuf::from(member);
+        let mut wanted: BTreeMap<PathBuf, &str> = files
+            .iter()
+            .map(|(p, t)| (crate_dir.join(p), t.as_str()))
+            .collect();
+        wanted.insert(crate_dir.join("Cargo.toml"), &text);
+        sync_tree(&root, &crate_dir, &wanted)?;
+        subjects.push(Subject {
+            manifest: root.join("Cargo.toml"),
+            package: member.clone(),
+            dir: root.join(member),
+        });
+    }
+    Ok(subjects)
+}
+
 /// The scratch workspace's root manifest: one member, the root's profiles.
 fn root_manifest(ws: &Workspace, member: &str) -> Result<String> {
+    root_manifest_of(ws, &[member])
+}
+
+/// The scratch workspace's root manifest: these members, the root's profiles.
+fn root_manifest_of(ws: &Workspace, members: &[&str]) -> Result<String> {
     let root = read_toml(&ws.root.join("Cargo.toml"))?;
     let mut m = Table::new();
     let mut workspace = Table::new();
     workspace.insert("resolver".into(), Value::String("3".into()));
     workspace.insert(
         "members".into(),
-        Value::Array(vec![Value::String(member.into())]),
+        Value::Array(
+            members
+                .iter()
+                .map(|s| Value::String(s.to_string()))
+                .collect(),
+        ),
     );
     m.insert("workspace".into(), Value::Table(workspace));
     if let Some(profile) = root.get("profile") {

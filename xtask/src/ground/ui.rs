@@ -230,7 +230,7 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// Characters on screen: colour escape sequences (`ESC [ … m`) take none.
-fn visible_len(s: &str) -> usize {
+pub fn visible_len(s: &str) -> usize {
     let mut n = 0;
     let mut in_escape = false;
     for c in s.chars() {

@@ -1,0 +1,642 @@
+//! Known mutants: the learner's own tests, judged by the bugs they catch.
+//!
+//! In a chapter whose card has `[learner_tests]` (chapter 7), the learner
+//! writes tests of a service, and "the tests pass" proves nothing: tests that
+//! assert nothing pass too. So the runner keeps a set of known mutants of the
+//! service, each a small bug, in `solutions/<id>/known-mutants/<name>.toml`,
+//! out of the learner's folder (one source of truth: the same files serve
+//! `check`, `verify`, and every decoy):
+//!
+//! ```toml
+//! behaviour = "an order for zero items is refused"
+//! [[edit]]
+//! file = "src/service.rs"
+//! find = "if quantity == 0 || quantity > MAX_QUANTITY {"
+//! replace = "if quantity > MAX_QUANTITY {"
+//! ```
+//!
+//! The edits are the decoys' (found exactly once, replaced) and may touch only
+//! the service's files, never the learner's test folder. `behaviour` says, in
+//! one line, what no test pins down while the mutant survives: the learner
+//! reads that, never the mutant's code, and decides how and at which level to
+//! test it.
+//!
+//! For a subject's `src/` (the learner's files, or the solution's or a decoy's)
+//! the runner writes one scratch workspace (`variant::assemble_members`) with
+//! one member per copy: `as-given` (the files unchanged) and one per mutant.
+//! The copy as given is built first, alone, so a test that does not compile is
+//! reported once and in the learner's paths; then the others in one cargo
+//! call, sharing the dependencies already built. Each copy's unit tests run in
+//! one process, as many copies at once as there are cores. The verdicts:
+//! - `your_tests_pass_on_the_service_as_given`: every test passes unchanged;
+//! - `your_tests_notice_when_<name>` per mutant: at least one test fails (or
+//!   hangs past the chapter's timeout, as cargo-mutants counts it).
+//!
+//! Mutant verdicts are judged only once the tests pass as given: against a
+//! failing suite every mutant would look caught.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::engine::cargo::{self, Build, CompileFailure, Targets};
+use crate::engine::chapter::Chapter;
+use crate::engine::checks::Run;
+use crate::engine::decoy::{self, Edit};
+use crate::engine::libtest::Outcome;
+use crate::engine::variant;
+use crate::ground::process::Cmd;
+use crate::ground::ui;
+use crate::ground::workspace::Workspace;
+
+/// The verdict on the tests against the service as given.
+pub const AS_GIVEN: &str = "your_tests_pass_on_the_service_as_given";
+
+/// How every mutant's verdict name begins.
+pub const NOTICE_PREFIX: &str = "your_tests_notice_when_";
+
+/// The scratch workspace's member that holds the files unchanged.
+const AS_GIVEN_MEMBER: &str = "as-given";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    behaviour: String,
+    #[serde(rename = "edit")]
+    edits: Vec<Edit>,
+}
+
+#[derive(Debug)]
+pub struct KnownMutant {
+    /// The file's stem: `zero-items-are-accepted`.
+    pub name: String,
+    /// What no test pins down while it survives (the learner reads this).
+    pub behaviour: String,
+    pub edits: Vec<Edit>,
+}
+
+impl KnownMutant {
+    /// `your_tests_notice_when_zero_items_are_accepted`: printed as a sentence,
+    /// and what a decoy's `must_fail` names.
+    pub fn verdict_name(&self) -> String {
+        format!("{NOTICE_PREFIX}{}", self.name.replace('-', "_"))
+    }
+
+    fn member(&self) -> String {
+        format!("mutant-{}", self.name)
+    }
+}
+
+/// Every known mutant of `chapter`, sorted by name. An error when one is
+/// malformed, has no edit, or edits the learner's test folder.
+pub fn load_all(chapter: &Chapter) -> Result<Vec<KnownMutant>> {
+    let Some(own) = &chapter.card.learner_tests else {
+        return Ok(Vec::new());
+    };
+    let dir = chapter.solution_dir.join("known-mutants");
+    let mut mutants = Vec::new();
+    let entries = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading the known mutants in {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let spec: Spec = toml::from_str(&text)
+            .with_context(|| format!("reading the known mutant {}", path.display()))?;
+        if spec.edits.is_empty() {
+            bail!("the known mutant {} has no [[edit]]", path.display());
+        }
+        if let Some(e) = spec.edits.iter().find(|e| e.file.starts_with(&own.dir)) {
+            bail!(
+                "the known mutant {} edits {}, in the learner's own tests ({}); \
+                 mutants change only the service",
+                path.display(),
+                e.file.display(),
+                own.dir.display()
+            );
+        }
+        let name = path.file_stem().unwrap_or_default().to_string_lossy();
+        mutants.push(KnownMutant {
+            name: name.into_owned(),
+            behaviour: spec.behaviour.trim().to_string(),
+            edits: spec.edits,
+        });
+    }
+    mutants.sort_by(|a, b| a.name.cmp(&b.name));
+    if mutants.is_empty() {
+        bail!(
+            "{} judges the learner's tests, but {} holds no known mutant",
+            chapter.id(),
+            dir.display()
+        );
+    }
+    Ok(mutants)
+}
+
+/// The learner's tests in `files` (a crate's `src/`, relative paths) against
+/// the service as given and each known mutant. `None` for a chapter without
+/// `[learner_tests]`. With `echo`, says what it is doing (the verdicts are
+/// the caller's to print).
+pub fn run(
+    ws: &Workspace,
+    chapter: &Chapter,
+    files: &BTreeMap<PathBuf, String>,
+    echo: bool,
+) -> Result<Option<Run>> {
+    let Some(own) = &chapter.card.learner_tests else {
+        return Ok(None);
+    };
+    let mutants = load_all(chapter)?;
+    if echo {
+        ui::blank();
+        ui::aside(
+            &format!(
+                "Your own tests ({}/) against the service as given and {} known \
+                 mutants of it (copies with one small bug each):",
+                own.dir.display(),
+                mutants.len()
+            ),
+            0,
+        );
+    }
+    // Each copy: its member name, and its files or why it could not be made.
+    let mut members = vec![(AS_GIVEN_MEMBER.to_string(), files.clone())];
+    let mut not_made: BTreeMap<String, String> = BTreeMap::new();
+    for m in &mutants {
+        let mut copy = files.clone();
+        match decoy::apply_edits(&m.name, "service", &m.edits, &mut copy) {
+            Ok(()) => members.push((m.member(), copy)),
+            Err(_) => {
+                let files: Vec<String> = m
+                    .edits
+                    .iter()
+                    .map(|e| e.file.display().to_string())
+                    .collect();
+                not_made.insert(m.name.clone(), files.join(", "));
+            }
+        }
+    }
+    let subjects = variant::assemble_members(ws, chapter, "known-mutants", &members)?;
+    let as_given = &subjects[0];
+    let mut exes =
+        match cargo::build(ws, as_given, Targets::LibTests { all: false }, echo)? {
+            Build::Built(exes) => exes,
+            Build::Failed(failure) => {
+                return Ok(Some(Run::DidNotCompile(in_learners_paths(failure))));
+            }
+        };
+    if subjects.len() > 1 {
+        match cargo::build(ws, as_given, Targets::LibTests { all: true }, false)? {
+            Build::Built(more) => exes.extend(more),
+            Build::Failed(failure) => bail!(
+                "a known mutant of {} does not compile with tests that compile as \
+                 given; fix the mutant:\n{}",
+                chapter.id(),
+                failure.first.unwrap_or(failure.stderr)
+            ),
+        }
+    }
+    let timeout = Duration::from_secs(chapter.card.timeout_seconds);
+    let runs: Vec<(PathBuf, PathBuf)> = subjects
+        .iter()
+        .filter_map(|s| {
+            let target = s.package.replace('-', "_");
+            let exe = exes.iter().find(|(name, _)| *name == target)?;
+            Some((exe.1.clone(), s.dir.clone()))
+        })
+        .collect();
+    if runs.len() != subjects.len() {
+        bail!("cargo built no unit-test executable for some copy of the service");
+    }
+    let results = run_parallel(&runs, timeout)?;
+    let by_member: BTreeMap<&str, &TestRun> = subjects
+        .iter()
+        .map(|s| s.package.as_str())
+        .zip(results.iter())
+        .collect();
+    Ok(Some(Run::Ran(verdicts(
+        &own.dir, &mutants, &by_member, &not_made,
+    ))))
+}
+
+/// The check verdicts followed by the learner-test verdicts. A compile failure
+/// of either is the run's verdict.
+pub fn join(checks: Run, own: Option<Run>) -> Run {
+    match (checks, own) {
+        (Run::Ran(mut v), Some(Run::Ran(more))) => {
+            v.extend(more);
+            Run::Ran(v)
+        }
+        (Run::Ran(_), Some(failed @ Run::DidNotCompile(_))) => failed,
+        (checks, _) => checks,
+    }
+}
+
+/// What one copy's test binary did.
+#[derive(Debug, Clone, PartialEq)]
+enum TestRun {
+    Passed { tests: usize },
+    Failed { failing: Vec<String>, first: String },
+    TimedOut,
+}
+
+/// Runs each `(executable, dir)`, as many at once as there are cores.
+fn run_parallel(
+    runs: &[(PathBuf, PathBuf)],
+    timeout: Duration,
+) -> Result<Vec<TestRun>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(runs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<Result<TestRun>>>> =
+        Mutex::new((0..runs.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((exe, dir)) = runs.get(i) else {
+                        break;
+                    };
+                    let result = run_one(exe, dir, timeout);
+                    slots.lock().expect("no worker panics")[i] = Some(result);
+                }
+            });
+        }
+    });
+    slots
+        .into_inner()
+        .expect("no worker panics")
+        .into_iter()
+        .map(|r| r.expect("every copy was run"))
+        .collect()
+}
+
+fn run_one(exe: &Path, dir: &Path, timeout: Duration) -> Result<TestRun> {
+    let out = Cmd::new(exe)
+        .env("RUST_BACKTRACE", "0")
+        .current_dir(dir)
+        .output(Some(timeout))?;
+    if out.timed_out() {
+        return Ok(TestRun::TimedOut);
+    }
+    Ok(read_libtest(&out.stdout_text(), out.success()))
+}
+
+/// A test binary's outcome from libtest's human output.
+fn read_libtest(stdout: &str, success: bool) -> TestRun {
+    let failing: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("test ")?.strip_suffix(" ... FAILED"))
+        .map(str::to_string)
+        .collect();
+    if success && failing.is_empty() {
+        let tests = stdout.lines().filter(|l| l.ends_with(" ... ok")).count();
+        return TestRun::Passed { tests };
+    }
+    let first = failing
+        .first()
+        .and_then(|name| failure_text(stdout, name))
+        .unwrap_or_else(|| stdout.lines().rev().take(8).collect::<Vec<_>>().join("\n"));
+    TestRun::Failed { failing, first }
+}
+
+/// What test `name` printed, from its `---- name stdout ----` section.
+fn failure_text(stdout: &str, name: &str) -> Option<String> {
+    let header = format!("---- {name} stdout ----");
+    let after = stdout.split_once(&header)?.1;
+    let text: Vec<&str> = after
+        .lines()
+        .take_while(|l| !l.starts_with("---- ") && *l != "failures:")
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with"))
+        .collect();
+    Some(text.join("\n"))
+}
+
+/// The verdicts, as-given first, then one per mutant in name order.
+fn verdicts(
+    dir: &Path,
+    mutants: &[KnownMutant],
+    by_member: &BTreeMap<&str, &TestRun>,
+    not_made: &BTreeMap<String, String>,
+) -> Vec<(String, Outcome)> {
+    let dir = dir.display();
+    let as_given = by_member.get(AS_GIVEN_MEMBER).copied();
+    let (given, tests) = match as_given {
+        Some(TestRun::Passed { tests }) => (Outcome::Passed, *tests),
+        Some(TestRun::Failed { failing, first }) => (
+            failed(format!(
+                "Expected every test in {dir}/ to pass on the service as given (it has \
+                 none of the known bugs). Seen: {} failed: {}. The first one's message:\n\
+                 {first}\nA test that fails on correct code is wrong in what it expects: \
+                 fix the test, not the service.",
+                failing.len(),
+                failing.join(", ")
+            )),
+            0,
+        ),
+        Some(TestRun::TimedOut) | None => (
+            failed(format!(
+                "Expected your tests in {dir}/ to finish on the service as given. Seen: \
+                 still running after the chapter's timeout, and stopped. A test that \
+                 waits for real time (or for an answer that never comes) hangs here: \
+                 run `cargo test -p <chapter> --lib` to see which."
+            )),
+            0,
+        ),
+    };
+    let judged = given == Outcome::Passed;
+    let mut out = vec![(AS_GIVEN.to_string(), given)];
+    for m in mutants {
+        let outcome = if let Some(files) = not_made.get(&m.name) {
+            failed(format!(
+                "This known bug could not be planted: {files} is not as the chapter \
+                 gave it. The runner judges your tests by changing the service's \
+                 files, so leave those as given (`git diff` shows what changed) and \
+                 keep your tests in {dir}/."
+            ))
+        } else if !judged {
+            failed(format!(
+                "Not judged yet: your tests must first pass on the service as given \
+                 (see above). This copy of the service breaks: {}.",
+                m.behaviour
+            ))
+        } else {
+            match by_member.get(m.member().as_str()) {
+                Some(TestRun::Failed { .. } | TestRun::TimedOut) => Outcome::Passed,
+                _ => failed(format!(
+                    "Expected at least one of your tests to fail on a copy of the \
+                     service with one small bug. Seen: all {tests} of them pass on it. \
+                     The behaviour it breaks, which none of your tests pins down: {}. \
+                     Add a test in {dir}/ that would fail if this stopped holding, at \
+                     the level where such a bug would show.",
+                    m.behaviour
+                )),
+            }
+        };
+        out.push((m.verdict_name(), outcome));
+    }
+    out
+}
+
+fn failed(message: String) -> Outcome {
+    Outcome::Failed {
+        location: None,
+        message,
+    }
+}
+
+/// A compile failure of the copy as given, in the learner's own paths
+/// (`as-given/src/tests/mod.rs` → `src/tests/mod.rs`).
+fn in_learners_paths(mut failure: CompileFailure) -> CompileFailure {
+    let prefix = format!("{AS_GIVEN_MEMBER}/");
+    let strip = |s: &str| s.replace(&prefix, "");
+    failure.first = failure.first.as_deref().map(strip);
+    failure.file = failure.file.as_deref().map(strip);
+    failure.stderr = strip(&failure.stderr);
+    failure
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::Course;
+
+    /// The fixture's chapter 2, given `[learner_tests]` and one known mutant.
+    fn course(name: &str, mutant: &str) -> Course {
+        let course = Course::new(name);
+        let card = course.path("exercises/ch02-measure/exercise.toml");
+        let text = std::fs::read_to_string(&card).unwrap();
+        course.write(
+            "exercises/ch02-measure/exercise.toml",
+            &format!("{text}\n[learner_tests]\ndir = \"src/tests\"\n"),
+        );
+        course.write("solutions/ch02-measure/known-mutants/one-more.toml", mutant);
+        course
+    }
+
+    const ONE_MORE: &str = "behaviour = \"the report runs one statement per order\"\n\
+        [[edit]]\nfile = \"src/report.rs\"\nfind = \"1 + orders\"\nreplace = \"2 + orders\"\n";
+
+    #[test]
+    fn known_mutants_load_with_their_behaviour_and_verdict_name() {
+        let course = course("km-load", ONE_MORE);
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
+        let mutants = load_all(&chapter).unwrap();
+        assert_eq!(mutants.len(), 1);
+        assert_eq!(
+            mutants[0].behaviour,
+            "the report runs one statement per order"
+        );
+        assert_eq!(mutants[0].verdict_name(), "your_tests_notice_when_one_more");
+    }
+
+    #[test]
+    fn a_mutant_of_the_learners_own_tests_is_refused() {
+        let course = course(
+            "km-own",
+            "behaviour = \"b\"\n[[edit]]\nfile = \"src/tests/mod.rs\"\nfind = \"a\"\n\
+             replace = \"b\"\n",
+        );
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
+        let err = format!("{:#}", load_all(&chapter).unwrap_err());
+        assert!(err.contains("mutants change only the service"), "{err}");
+    }
+
+    #[test]
+    fn a_chapter_without_learner_tests_has_no_known_mutants() {
+        let course = Course::new("km-none");
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
+        assert!(load_all(&chapter).unwrap().is_empty());
+    }
+
+    const PASSING: &str = "running 2 tests\ntest tests::a ... ok\ntest tests::b ... ok\n\n\
+        test result: ok. 2 passed; 0 failed\n";
+    const FAILING: &str = "running 2 tests\ntest tests::a ... ok\ntest tests::b ... FAILED\n\n\
+        failures:\n\n---- tests::b stdout ----\n\nthread 'tests::b' panicked at src/tests/mod.rs:9:5:\n\
+        assertion `left == right` failed\nnote: run with `RUST_BACKTRACE=1` to see\n\n\
+        failures:\n    tests::b\n\ntest result: FAILED. 1 passed; 1 failed\n";
+
+    #[test]
+    fn libtest_output_is_read_into_passes_and_failures() {
+        assert_eq!(read_libtest(PASSING, true), TestRun::Passed { tests: 2 });
+        let TestRun::Failed { failing, first } = read_libtest(FAILING, false) else {
+            panic!("a failure");
+        };
+        assert_eq!(failing, ["tests::b"]);
+        assert!(
+            first.contains("panicked at src/tests/mod.rs:9:5"),
+            "{first}"
+        );
+        assert!(!first.contains("RUST_BACKTRACE"), "{first}");
+    }
+
+    fn mutant() -> KnownMutant {
+        KnownMutant {
+            name: "zero-items".into(),
+            behaviour: "an order for zero items is refused".into(),
+            edits: vec![Edit {
+                file: "src/service.rs".into(),
+                find: "SECRET_FIND".into(),
+                replace: "SECRET_REPLACE".into(),
+            }],
+        }
+    }
+
+    fn message(outcome: &Outcome) -> &str {
+        match outcome {
+            Outcome::Failed { message, .. } => message,
+            other => panic!("expected a failure, saw {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_surviving_mutant_is_named_by_its_behaviour_never_by_its_code() {
+        let m = mutant();
+        let given = TestRun::Passed { tests: 3 };
+        let survived = TestRun::Passed { tests: 3 };
+        let by_member = BTreeMap::from([
+            (AS_GIVEN_MEMBER, &given),
+            ("mutant-zero-items", &survived),
+        ]);
+        let v = verdicts(Path::new("src/tests"), &[m], &by_member, &BTreeMap::new());
+        assert_eq!(v[0], (AS_GIVEN.to_string(), Outcome::Passed));
+        let text = message(&v[1].1);
+        assert!(
+            text.contains("an order for zero items is refused"),
+            "{text}"
+        );
+        assert!(text.contains("all 3 of them pass"), "{text}");
+        assert!(
+            !text.contains("SECRET"),
+            "the mutant's code is never shown: {text}"
+        );
+    }
+
+    #[test]
+    fn a_mutant_is_caught_by_a_failing_or_hanging_test() {
+        let given = TestRun::Passed { tests: 3 };
+        for caught in [
+            TestRun::TimedOut,
+            TestRun::Failed {
+                failing: vec!["t".into()],
+                first: String::new(),
+            },
+        ] {
+            let by_member = BTreeMap::from([
+                (AS_GIVEN_MEMBER, &given),
+                ("mutant-zero-items", &caught),
+            ]);
+            let v = verdicts(
+                Path::new("src/tests"),
+                &[mutant()],
+                &by_member,
+                &BTreeMap::new(),
+            );
+            assert_eq!(v[1].1, Outcome::Passed, "{caught:?}");
+        }
+    }
+
+    #[test]
+    fn tests_failing_as_given_leave_every_mutant_unjudged() {
+        let given = TestRun::Failed {
+            failing: vec!["tests::b".into()],
+            first: "boom".into(),
+        };
+        let caught = TestRun::TimedOut;
+        let by_member =
+            BTreeMap::from([(AS_GIVEN_MEMBER, &given), ("mutant-zero-items", &caught)]);
+        let v = verdicts(
+            Path::new("src/tests"),
+            &[mutant()],
+            &by_member,
+            &BTreeMap::new(),
+        );
+        assert!(message(&v[0].1).contains("tests::b"));
+        assert!(message(&v[0].1).contains("boom"));
+        assert!(message(&v[1].1).starts_with("Not judged yet"));
+    }
+
+    #[test]
+    fn a_service_file_changed_where_a_mutant_goes_is_explained() {
+        let given = TestRun::Passed { tests: 1 };
+        let by_member = BTreeMap::from([(AS_GIVEN_MEMBER, &given)]);
+        let not_made =
+            BTreeMap::from([("zero-items".to_string(), "src/service.rs".into())]);
+        let v = verdicts(Path::new("src/tests"), &[mutant()], &by_member, &not_made);
+        let text = message(&v[1].1);
+        assert!(
+            text.contains("src/service.rs is not as the chapter gave it"),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+
+    #[test]
+    fn checks_and_learner_verdicts_join_and_a_compile_failure_wins() {
+        let checks = Run::Ran(vec![("c".into(), Outcome::Passed)]);
+        let own = Run::Ran(vec![(AS_GIVEN.into(), Outcome::Passed)]);
+        let Run::Ran(all) = join(checks, Some(own)) else {
+            panic!("ran");
+        };
+        assert_eq!(all.len(), 2);
+        let failure = CompileFailure {
+            errors: 1,
+            first: Some("error\n --> as-given/src/tests/mod.rs:3:1".into()),
+            file: Some("as-given/src/tests/mod.rs".into()),
+            stderr: String::new(),
+        };
+        let checks = Run::Ran(vec![("c".into(), Outcome::Passed)]);
+        let joined = join(checks, Some(Run::DidNotCompile(in_learners_paths(failure))));
+        let Run::DidNotCompile(f) = joined else {
+            panic!("the compile failure is the verdict");
+        };
+        assert_eq!(f.file.as_deref(), Some("src/tests/mod.rs"));
+        assert!(f.first.unwrap().contains(" --> src/tests/mod.rs:3:1"));
+    }
+
+    #[test]
+    fn each_copy_is_its_own_member_with_only_its_library() {
+        let course = course("km-members", ONE_MORE);
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
+        let files = variant::starter_files(&chapter).unwrap();
+        let mut mutated = files.clone();
+        decoy::apply_edits(
+            "m",
+            "service",
+            &load_all(&chapter).unwrap()[0].edits,
+            &mut mutated,
+        )
+        .unwrap();
+        let members = vec![
+            (AS_GIVEN_MEMBER.to_string(), files),
+            ("mutant-one-more".to_string(), mutated),
+        ];
+        let subjects =
+            variant::assemble_members(&course.ws, &chapter, "km", &members).unwrap();
+        let root = std::fs::read_to_string(&subjects[0].manifest).unwrap();
+        assert!(
+            root.contains("\"as-given\"") && root.contains("\"mutant-one-more\""),
+            "{root}"
+        );
+        let manifest =
+            std::fs::read_to_string(subjects[1].dir.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("name = \"mutant-one-more\""),
+            "{manifest}"
+        );
+        assert!(!manifest.contains("[[bench]]"), "{manifest}");
+        let report =
+            std::fs::read_to_string(subjects[1].dir.join("src/report.rs")).unwrap();
+        assert!(report.contains("2 + orders"), "{report}");
+    }
+}
