@@ -5,6 +5,15 @@
 //! there, full of accounts and orders: whatever the schema becomes, opening
 //! one of them must bring it up to date without losing a row, and opening it
 //! again must change nothing.
+//!
+//! An upgrade is all or nothing: if it fails halfway (a full disk, say), the
+//! database must be exactly as it was before, and `Store::open` must leave
+//! the connection's settings (such as `PRAGMA foreign_keys`) as it found them.
+//! Version 1's `UNIQUE` compares emails byte for byte, so a version-1
+//! database may hold `Ann@Example.com` and `ann@example.com` as two accounts.
+//! Opening such a database must fail with an error that names those emails,
+//! and change nothing: which account keeps the address is for a person to
+//! decide.
 
 use rusqlite::Connection;
 

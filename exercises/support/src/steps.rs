@@ -41,7 +41,11 @@ pub struct Run {
 #[derive(Default)]
 struct Recorder {
     runs: Mutex<Vec<Run>>,
+    /// Called with a statement's text as it starts, before it reads or writes.
+    before: Mutex<Option<BeforeHook>>,
 }
+
+type BeforeHook = Box<dyn FnMut(&str) + Send>;
 
 /// An open SQLite connection whose statement runs are recorded.
 pub struct StepCounter {
@@ -91,6 +95,25 @@ impl StepCounter {
     pub fn clear(&self) {
         if let Ok(mut runs) = self.recorder.runs.lock() {
             runs.clear();
+        }
+    }
+
+    /// Calls `f` with the text of every statement this connection starts,
+    /// before the statement takes any lock or reads any row (until
+    /// [`StepCounter::clear_before_each`]). Meant for putting another
+    /// connection's work exactly between two statements of this one, e.g.
+    /// between a check and the write it guards. `f` must not use this
+    /// connection; a panic in `f` is caught and ignored.
+    pub fn before_each(&self, f: impl FnMut(&str) + Send + 'static) {
+        if let Ok(mut before) = self.recorder.before.lock() {
+            *before = Some(Box::new(f));
+        }
+    }
+
+    /// Removes the hook set by [`StepCounter::before_each`].
+    pub fn clear_before_each(&self) {
+        if let Ok(mut before) = self.recorder.before.lock() {
+            *before = None;
         }
     }
 
@@ -179,6 +202,16 @@ unsafe extern "C" fn on_trace(
                 && CStr::from_ptr(own) == CStr::from_ptr(text)
             {
                 ffi::sqlite3_stmt_status(stmt, ffi::SQLITE_STMTSTATUS_VM_STEP, 1);
+                let recorder = &*(ctx as *const Recorder);
+                if let Ok(mut before) = recorder.before.lock()
+                    && let Some(f) = before.as_mut()
+                {
+                    let sql = CStr::from_ptr(own).to_string_lossy();
+                    let _ =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            f(sql.trim())
+                        }));
+                }
             }
         }
     } else if mask == ffi::SQLITE_TRACE_PROFILE as c_uint {
@@ -322,6 +355,28 @@ mod tests {
         assert!(
             fired[0].vm_steps > 200 + plain[0].vm_steps,
             "{plain:?} {fired:?}"
+        );
+    }
+
+    #[test]
+    fn the_before_hook_sees_each_statement_before_it_runs_until_cleared() {
+        let db = with_rows(3);
+        let seen = std::sync::Arc::new(Mutex::new(Vec::<String>::new()));
+        let log = seen.clone();
+        db.before_each(move |sql| {
+            if let Ok(mut l) = log.lock() {
+                l.push(sql.to_string());
+            }
+        });
+        db.execute_batch("SELECT count(*) FROM t; DELETE FROM t WHERE x = 1")
+            .unwrap();
+        db.clear_before_each();
+        db.execute_batch("SELECT 1").unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            ["SELECT count(*) FROM t;", "DELETE FROM t WHERE x = 1"],
+            "each statement once, in order, none after clearing"
         );
     }
 

@@ -151,6 +151,7 @@ fn v2_keys_timestamps_soft_deletes(
     clock: &dyn Clock,
     context: &ContextV7,
 ) -> rusqlite::Result<()> {
+    refuse_emails_equal_but_for_case(conn)?;
     conn.execute_batch(V2_TABLES)?;
     conn.execute_batch(
         "CREATE TEMP TABLE account_keys (old INTEGER PRIMARY KEY, new BLOB NOT NULL);
@@ -211,4 +212,31 @@ fn v2_keys_timestamps_soft_deletes(
          DROP TABLE temp.order_keys;",
     )?;
     conn.execute_batch(V2_INDEXES)
+}
+
+/// Version 1's UNIQUE compared emails byte for byte, so a version-1 database
+/// can hold `Ann@Example.com` and `ann@example.com` as two accounts. Version 2
+/// says they are one address. Which account keeps it is a person's decision,
+/// not the migration's: refuse, name them, and change nothing.
+fn refuse_emails_equal_but_for_case(conn: &Connection) -> rusqlite::Result<()> {
+    let clashes: Vec<String> = conn
+        .prepare(
+            "SELECT group_concat(email, ' = ') FROM accounts
+             GROUP BY email COLLATE NOCASE HAVING count(*) > 1
+             ORDER BY 1",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if clashes.is_empty() {
+        return Ok(());
+    }
+    Err(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE),
+        Some(format!(
+            "migration 2 refused: these accounts' emails differ only in case and \
+             version 2 makes them one address; decide which account keeps each \
+             email, then open the database again: {}",
+            clashes.join("; ")
+        )),
+    ))
 }

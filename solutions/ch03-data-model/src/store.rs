@@ -9,16 +9,21 @@
 //! The rules the application relies on:
 //! - An email belongs to at most one account that is not deleted, whatever its
 //!   case: `Ann@Example.com` and `ann@example.com` are the same address. An
-//!   account keeps the email as it was typed.
+//!   account keeps the email as it was typed. The rule holds when two
+//!   connections sign up at the same moment.
 //! - A deleted account (and its orders) can be brought back with
 //!   `restore_account`, unless its email has been taken by a live account
-//!   meanwhile.
-//! - Accounts are listed by name, then by key when names are equal; pages
+//!   meanwhile (then `restore_account` returns an error).
+//! - Accounts are listed by name (compared as stored, character by character:
+//!   `ada` comes after `Barbara`), then by key when names are equal; pages
 //!   follow each other through the `Cursor` a page hands back.
-//! - Orders are listed newest first.
-//! - Keys sort in the order the rows were created.
-//! - `created_at` and `updated_at` are the clock's milliseconds (`None` for
-//!   rows that existed before the store kept them).
+//! - Orders are listed newest first: the reverse of the order they were
+//!   placed, even when the clock stepped back in between.
+//! - Keys sort in the order the rows were created, however many are made in
+//!   one millisecond.
+//! - `created_at` and `updated_at` are the clock's milliseconds; every change
+//!   (a delete, a restore) moves `updated_at`. Both are `None` for rows that
+//!   existed before the store kept them, not the time of an upgrade.
 //!
 //! Every query below says `deleted_at IS NULL` itself. That is the trap of soft
 //! deletes: one query that forgets it shows deleted accounts again, and a
