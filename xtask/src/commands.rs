@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod hint;
 pub mod list;
 pub mod mutants;
+pub mod panel;
 pub mod pristine;
 pub mod report;
 pub mod reset;

@@ -30,8 +30,8 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    bench, book, check, debrief, doctor, hint, list, mutants, pristine, report, reset,
-    soak, solution, trial, verify, watch,
+    bench, book, check, debrief, doctor, hint, list, mutants, panel, pristine, report,
+    reset, soak, solution, trial, verify, watch,
 };
 use crate::engine::chapter::Chapter;
 use crate::ground::ui;
@@ -95,15 +95,25 @@ enum Command {
         /// The chapter: 2, 02, ch02 or ch02-measure.
         chapter: String,
     },
-    /// Build the book; with --open, serve it on 127.0.0.1 and print the address.
+    /// Build the book; with --open, serve it on 127.0.0.1 and open your
+    /// browser (pages reload when a book source changes).
     Book {
-        /// Serve the built book and print its address.
-        #[arg(long)]
+        /// Serve the built book and open it in your browser.
+        #[arg(long, conflicts_with = "serve")]
         open: bool,
-        /// The port to serve on (with --open).
+        /// Serve the built book and print its address, opening no browser.
+        #[arg(long)]
+        serve: bool,
+        /// The first port to try (with --open or --serve); 0 takes any free one.
         #[arg(long, default_value_t = 3000)]
         port: u16,
+        /// Build only, printing nothing unless it fails (the server's rebuild).
+        #[arg(long, hide = true, conflicts_with_all = ["open", "serve"])]
+        rebuild: bool,
     },
+    /// The book's live panel: your progress as JSON (run by the book's server).
+    #[command(hide = true)]
+    Panel,
     /// Maintainers and CI: prove every chapter holds (starters fail, solutions
     /// pass, decoys are caught, gates hold) and the project is clean. Named
     /// chapters get only their own proofs; with none, everything is proved.
@@ -228,7 +238,21 @@ fn run(cli: Cli) -> Result<bool> {
         Some(Command::Bench { chapter }) => {
             bench::bench_command(&ws, &find(&chapter, "bench")?)
         }
-        Some(Command::Book { open, port }) => book::book_command(&ws, open, port),
+        Some(Command::Book {
+            open,
+            serve,
+            port,
+            rebuild,
+        }) => {
+            let mode = match (open, serve, rebuild) {
+                (true, _, _) => book::Mode::Open,
+                (_, true, _) => book::Mode::Serve,
+                (_, _, true) => book::Mode::Rebuild,
+                _ => book::Mode::Build,
+            };
+            book::book_command(&ws, mode, port)
+        }
+        Some(Command::Panel) => panel::panel_command(&ws),
         Some(Command::Verify {
             chapters,
             full,

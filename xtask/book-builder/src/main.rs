@@ -8,12 +8,21 @@
 //! moves the HTML to the repository's `book/book`; see xtask's engine/book.rs). With `--strict` (as `cargo xtask verify` runs it) an
 //! include that did not resolve is an error; without it, a warning, so that a
 //! learner who rewrote a file the book quotes can still read the book.
+//!
+//! `book-builder serve <html folder> [--port N] [--open] [--runner <exe>]
+//! [--watch <folder>]... [--progress <file>]` serves the built book (see
+//! serve.rs); `cargo xtask book --open` runs it.
+
+mod serve;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
 fn main() -> Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("serve") {
+        return serve::serve(serve_options(std::env::args().skip(2))?);
+    }
     let dir = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
@@ -38,6 +47,31 @@ fn main() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `serve`'s arguments (the runner writes them; no need for a parser crate).
+fn serve_options(mut args: impl Iterator<Item = String>) -> Result<serve::Options> {
+    let mut options = serve::Options::default();
+    let mut dir = None;
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--port" => {
+                options.port = value()?.parse().context("--port takes a number")?
+            }
+            "--open" => options.open = true,
+            "--runner" => options.runner = Some(value()?.into()),
+            "--watch" => options.watch.push(value()?.into()),
+            "--progress" => options.progress = Some(value()?.into()),
+            _ if !arg.starts_with("--") && dir.is_none() => {
+                dir = Some(PathBuf::from(arg))
+            }
+            _ => bail!("book-builder serve: unknown argument {arg}"),
+        }
+    }
+    options.dir =
+        dir.context("usage: book-builder serve <html folder> [--port N] [--open] …")?;
+    Ok(options)
 }
 
 /// Built pages where an include directive survived: mdBook logs a broken

@@ -42,7 +42,8 @@ pub fn check_command(ws: &Workspace, chapter: &Chapter) -> Result<bool> {
         Run::Ran(verdicts) => say_how_many_pass(ws, chapter, verdicts),
     };
     let total = if let Run::Ran(v) = &run { v.len() } else { 0 };
-    progress::record_check(ws, chapter, total - run.failed().len(), total)?;
+    let failing: Vec<&str> = run.failed().iter().map(|(n, _)| n.as_str()).collect();
+    progress::record_check(ws, chapter, total - failing.len(), total, &failing)?;
     if !checks_pass {
         progress::record_attempt(ws, chapter, false)?;
         return Ok(false);

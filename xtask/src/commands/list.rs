@@ -24,7 +24,7 @@ pub fn list_command(ws: &Workspace) -> Result<bool> {
         }
         return Ok(true);
     };
-    let state = progress.get(c.id()).copied().unwrap_or_default().state;
+    let state = progress.get(c.id()).cloned().unwrap_or_default().state;
     if state == State::InProgress {
         show_next_in_progress(c);
     } else {
@@ -45,7 +45,7 @@ pub fn list_command(ws: &Workspace) -> Result<bool> {
 /// One line per chapter with its state, then the chapters not written yet.
 fn show_chapters(chapters: &[Chapter], progress: &Progress) {
     for c in chapters {
-        let e = progress.get(c.id()).copied().unwrap_or_default();
+        let e = progress.get(c.id()).cloned().unwrap_or_default();
         let state = match e.state {
             State::Passed if e.last_check == Some(false) => {
                 ui::yellow("passed earlier, failing now")

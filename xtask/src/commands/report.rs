@@ -151,7 +151,7 @@ fn rows(ws: &Workspace) -> Result<Vec<Row>> {
                 number: c.card.number,
                 id: c.id().to_string(),
                 title: c.card.title.clone(),
-                entry: progress.get(c.id()).copied().unwrap_or_default(),
+                entry: progress.get(c.id()).cloned().unwrap_or_default(),
                 hints_total: c.hints()?.len(),
                 gate: c.card.bench.as_ref().map(|b| b.min_ratio),
             })

@@ -21,7 +21,7 @@ use crate::engine::{
     bench, book, decoy, known_mutants, mutants, pristine, soak, variant,
 };
 use crate::ground::files;
-use crate::ground::process::Cmd;
+use crate::ground::process::{self, Cmd};
 use crate::ground::ui;
 use crate::ground::workspace::Workspace;
 
@@ -172,6 +172,7 @@ fn verify_book_and_originality(ws: &Workspace, tally: &mut Tally) -> Result<()> 
         "the book builds, every include resolves",
         "",
     );
+    verify_book_in_a_browser(ws, tally)?;
     ui::heading("Originality");
     let tool = ws.root.join("../shared/tools/originality-check");
     if !tool.is_file() {
@@ -189,6 +190,50 @@ fn verify_book_and_originality(ws: &Workspace, tally: &mut Tally) -> Result<()> 
     );
     Ok(())
 }
+
+/// The book in headless Chromium (`xtask/tests/book_browser.rs`: every page,
+/// its links, search, the live panel, rebuild and reload), when Chromium and
+/// its driver are installed; one line saying so when they are not.
+fn verify_book_in_a_browser(ws: &Workspace, tally: &mut Tally) -> Result<()> {
+    ui::heading("The book in a browser");
+    let path = std::env::var_os("PATH");
+    let chromium = process::find_program(path.as_deref(), CHROMIUM);
+    let driver = process::find_program(path.as_deref(), &["chromedriver"]);
+    if chromium.is_none() || driver.is_none() {
+        ui::line(
+            "  - skipped: Chromium and its driver are not installed (Debian: \
+             `apt-get install chromium chromium-driver`; .ci/run installs them)",
+        );
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let out = Cmd::cargo(ws)
+        .args([
+            "test",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--test",
+            "book_browser",
+        ])
+        .args(["--", "--ignored", "--nocapture"])
+        .echo()
+        .output(None)?;
+    tally.claim(
+        out.success(),
+        &format!(
+            "every page in headless Chromium: no console error or failed request, links \
+             and anchors resolve, search, highlighting, notes closed, phone width; the \
+             live panel; rebuild and reload ({} s; screenshots in target/book-screens/)",
+            started.elapsed().as_secs()
+        ),
+        &tail(&out.stdout_text(), &out.stderr_text()),
+    );
+    Ok(())
+}
+
+/// Chromium's names on the PATH (Debian's, other distributions', Google's).
+const CHROMIUM: &[&str] = &["chromium", "chromium-browser", "google-chrome"];
 
 /// Every claim about one chapter, in order: its record is current, the starter
 /// fails, the solution passes (with clippy and the gate), every decoy is

@@ -5,7 +5,7 @@
 //! path, so renaming a folder or moving the clone loses nothing:
 //!
 //! ```text
-//! ch02-measure passed 2 fail 7/9 154.7
+//! ch02-measure passed 2 fail 7/9 154.7 fails_on_empty_input,keeps_order
 //! ```
 //!
 //! The words are: the chapter's id, its state (`passed` once any check of it
@@ -13,7 +13,9 @@
 //! (`pass`, `fail` or `-`), so the status can say "passed earlier, failing
 //! now" instead of a stale "passed", then how many checks passed in the latest
 //! check of how many (`0/0` when the code did not compile, `-` never counted),
-//! and the latest quick bench's ratio against the starter (`-` never measured).
+//! and the latest quick bench's ratio against the starter (`-` never measured),
+//! then the checks that failed in the latest check, by name, joined by commas
+//! (`-` none; the book's live panel lists them).
 //! Each word is optional from the fourth on: a file written before a word
 //! existed still reads (the missing words read as "not known"), and a runner
 //! from before a word existed reads the words it knows and ignores the rest.
@@ -58,7 +60,7 @@ impl State {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Entry {
     pub state: State,
     pub hints_seen: usize,
@@ -69,6 +71,8 @@ pub struct Entry {
     pub checks: Option<Tally>,
     /// The latest quick bench: how many times faster than the starter.
     pub ratio: Option<f64>,
+    /// The checks that failed in the latest check, in source order.
+    pub failing: Vec<String>,
 }
 
 /// How many checks passed, of how many.
@@ -114,6 +118,11 @@ fn parse(text: &str) -> Progress {
                 .next()
                 .and_then(|w| w.parse::<f64>().ok())
                 .filter(|r| r.is_finite() && *r > 0.0);
+            let failing = words
+                .next()
+                .filter(|w| *w != "-")
+                .map(|w| w.split(',').map(str::to_string).collect())
+                .unwrap_or_default();
             Some((
                 id,
                 Entry {
@@ -122,6 +131,7 @@ fn parse(text: &str) -> Progress {
                     last_check,
                     checks,
                     ratio,
+                    failing,
                 },
             ))
         })
@@ -131,7 +141,7 @@ fn parse(text: &str) -> Progress {
 fn render(progress: &Progress) -> String {
     let mut text = String::from(
         "# cargo xtask progress: chapter id, state, hints seen, latest check, \
-         checks passing/total, bench ratio\n",
+         checks passing/total, bench ratio, checks failing\n",
     );
     for (id, e) in progress {
         let last = match e.last_check {
@@ -144,8 +154,12 @@ fn render(progress: &Progress) -> String {
             .map_or("-".to_string(), |t| format!("{}/{}", t.passed, t.total));
         // One decimal, as `check` shows it.
         let ratio = e.ratio.map_or("-".to_string(), |r| format!("{r:.1}"));
+        let failing = match e.failing.join(",") {
+            names if names.is_empty() => "-".to_string(),
+            names => names,
+        };
         text.push_str(&format!(
-            "{id} {} {} {last} {checks} {ratio}\n",
+            "{id} {} {} {last} {checks} {ratio} {failing}\n",
             e.state.word(),
             e.hints_seen
         ));
@@ -182,7 +196,7 @@ fn update_at(
         .unwrap_or_default();
     let entry = progress.entry(id.to_string()).or_default();
     change(entry);
-    let saved = *entry;
+    let saved = entry.clone();
     save(path, &progress)?;
     // The lock is released when `lock` is dropped, after the rename.
     drop(lock);
@@ -199,7 +213,7 @@ fn save(path: &std::path::Path, progress: &Progress) -> Result<()> {
 pub fn state_of(ws: &Workspace, chapter: &Chapter) -> State {
     load(ws)
         .get(chapter.id())
-        .copied()
+        .cloned()
         .unwrap_or_default()
         .state
 }
@@ -218,15 +232,22 @@ pub fn record_attempt(ws: &Workspace, chapter: &Chapter, passed: bool) -> Result
 }
 
 /// After the checks ran: how many passed, of how many (`total` 0 when the code
-/// did not compile).
+/// did not compile), and the names of those that failed.
 pub fn record_check(
     ws: &Workspace,
     chapter: &Chapter,
     passed: usize,
     total: usize,
+    failing: &[&str],
 ) -> Result<()> {
     update(ws, chapter, |entry| {
-        entry.checks = Some(Tally { passed, total })
+        entry.checks = Some(Tally { passed, total });
+        // A name is a Rust identifier: never a space or a comma.
+        entry.failing = failing
+            .iter()
+            .filter(|n| !n.is_empty() && !n.contains([' ', ',', '\n']))
+            .map(|n| n.to_string())
+            .collect();
     })
     .map(drop)
 }
@@ -254,6 +275,7 @@ pub fn record_reset(ws: &Workspace, chapter: &Chapter) -> Result<()> {
         entry.last_check = None;
         entry.checks = None;
         entry.ratio = None;
+        entry.failing.clear();
     })
     .map(drop)
 }
@@ -265,7 +287,7 @@ pub fn next_chapter<'a>(
 ) -> Option<&'a Chapter> {
     let progress = load(ws);
     chapters.iter().find(|c| {
-        progress.get(c.id()).copied().unwrap_or_default().state != State::Passed
+        progress.get(c.id()).cloned().unwrap_or_default().state != State::Passed
     })
 }
 
@@ -306,6 +328,7 @@ mod tests {
                     total: 9,
                 }),
                 ratio: Some(154.7),
+                failing: vec!["a_check".into(), "another_check".into()],
             },
         );
         p.insert(
@@ -319,6 +342,7 @@ mod tests {
                     total: 0,
                 }),
                 ratio: None,
+                failing: Vec::new(),
             },
         );
         assert_eq!(parse(&render(&p)), p);
@@ -360,11 +384,11 @@ mod tests {
         let course = crate::fixture::Course::new("progress-record-check");
         let ws = &course.ws;
         let chapter = Chapter::find(ws, "2", "check").unwrap();
-        record_check(ws, &chapter, 9, 9).unwrap();
+        record_check(ws, &chapter, 9, 9, &[]).unwrap();
         record_ratio(ws, &chapter, Some(154.7)).unwrap();
-        record_check(ws, &chapter, 7, 9).unwrap();
+        record_check(ws, &chapter, 7, 9, &["a_check", "b_check"]).unwrap();
         record_ratio(ws, &chapter, None).unwrap();
-        let e = load(ws)["ch02-measure"];
+        let e = &load(ws)["ch02-measure"];
         assert_eq!(
             e.checks,
             Some(Tally {
@@ -373,9 +397,11 @@ mod tests {
             })
         );
         assert_eq!(e.ratio, Some(154.7));
+        assert_eq!(e.failing, ["a_check", "b_check"]);
         record_reset(ws, &chapter).unwrap();
-        let e = load(ws)["ch02-measure"];
+        let e = &load(ws)["ch02-measure"];
         assert_eq!((e.checks, e.ratio), (None, None));
+        assert!(e.failing.is_empty());
     }
 
     /// `watch` and `hint` in two terminals: every update lands, none is lost

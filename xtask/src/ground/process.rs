@@ -189,6 +189,17 @@ fn spawn_error(shown: &str, err: std::io::Error) -> anyhow::Error {
     }
 }
 
+/// The first of `names` found in a folder of `path` (a `PATH`-style list), as
+/// a shell would find it; `None` when none is installed.
+pub fn find_program(
+    path: Option<&OsStr>,
+    names: &[&str],
+) -> Option<std::path::PathBuf> {
+    std::env::split_paths(path?)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|p| p.is_file())
+}
+
 /// Fails with the tail of the captured output when a command did not succeed.
 pub fn expect_success(out: &Output, what: &str) -> Result<()> {
     if out.success() {
@@ -213,6 +224,27 @@ mod tests {
             .unwrap();
         assert!(out.timed_out());
         assert!(start.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_program_is_found_in_the_first_folder_of_the_path_that_has_it() {
+        let dir =
+            std::env::temp_dir().join(format!("xtask-path-{}", std::process::id()));
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(b.join("chromium"), "").unwrap();
+        std::fs::write(a.join("chromedriver"), "").unwrap();
+        let path = std::env::join_paths([&a, &b]).unwrap();
+        let find = |names: &[&str]| find_program(Some(&path), names);
+        assert_eq!(
+            find(&["chromium-browser", "chromium"]),
+            Some(b.join("chromium"))
+        );
+        assert_eq!(find(&["chromedriver"]), Some(a.join("chromedriver")));
+        assert_eq!(find(&["google-chrome"]), None);
+        assert_eq!(find_program(None, &["chromium"]), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,0 +1,731 @@
+//! The book as people read it, in headless Chromium driven over WebDriver
+//! (fantoccini to Debian's chromium-driver).
+//!
+//! One test, in phases that share one server and one browser (starting
+//! either costs seconds): a scratch copy of the course is served by
+//! `cargo xtask book --serve` exactly as a learner's would be, then
+//!
+//! 1. every page, at a desktop width: no console error and no failed request
+//!    (Chromium's browser log, at level SEVERE, holds both), code blocks
+//!    highlighted, every `<details>` closed until its summary is clicked, a
+//!    screenshot in `target/book-screens/`; its links and ids are kept;
+//! 2. every internal link and `#anchor` resolves (to a page and an id seen
+//!    in phase 1, or to a file of the built book);
+//! 3. every page at a phone's width: nothing but code blocks wider than the
+//!    screen;
+//! 4. the search box finds a distinctive word of each chapter (one that no
+//!    other chapter's text holds), with a result on that chapter's page;
+//! 5. the live panel on chapter 2: not started, then failing with the
+//!    failing checks named after `cargo xtask check 2` on the starter, then
+//!    passed after the solution is laid over it (screenshots of both);
+//!    opened as a plain file, the same page has no panel and no error;
+//! 6. a change to a book source rebuilds the book and reloads the page.
+//!
+//! `cargo xtask verify` runs it after the book builds (it is `#[ignore]`d
+//! so that plain `cargo test` stays quick):
+//! `cargo test -p xtask --test book_browser -- --ignored --nocapture`.
+//! Without Chromium and its driver it says so in one line and passes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+const DESKTOP: (u32, u32) = (1280, 900);
+/// A common phone's CSS pixels.
+const PHONE: (u32, u32) = (390, 844);
+
+fn real_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the repository")
+        .to_path_buf()
+}
+
+fn shared_target_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_xtask"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("the runner is built in <target>/<profile>/")
+        .to_path_buf()
+}
+
+/// The first of `names` on the PATH (as `cargo xtask verify` looks for them).
+fn program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// A process this test started, in a group of its own, ended with its
+/// children when dropped (the runner starts cargo, which starts the server).
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(cmd: &mut Command) -> Started {
+    use std::os::unix::process::CommandExt;
+    Started(cmd.process_group(0).spawn().expect("start a process"))
+}
+
+/// A scratch copy of the course with every chapter (the book quotes them
+/// all) and chapter 2's solution; deleted when dropped.
+struct Course {
+    root: PathBuf,
+}
+
+impl Drop for Course {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        if name == "target" || (name == "book" && from.ends_with("book")) {
+            continue;
+        }
+        if path.is_dir() {
+            copy_tree(&path, &to.join(name));
+        } else {
+            std::fs::copy(&path, to.join(name)).unwrap();
+        }
+    }
+}
+
+/// The root manifest with `[workspace.package] version` made this copy's
+/// own, so its crates' artifacts never mix with the real course's (see
+/// learner_loop.rs).
+fn own_version(manifest: &str) -> String {
+    let mut in_package = false;
+    let mut out = String::new();
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            in_package = line.trim() == "[workspace.package]";
+        }
+        match line.split_once('=') {
+            Some((key, value)) if in_package && key.trim() == "version" => {
+                let v = value.trim().trim_matches('"');
+                out.push_str(&format!("version = \"{v}-test.browser\"\n"));
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+impl Course {
+    fn new() -> Course {
+        let real = real_root();
+        let root =
+            std::env::temp_dir().join(format!("xtask-browser-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for dir in [
+            ".cargo",
+            "book",
+            "exercises",
+            "solutions/ch02-measure",
+            "xtask/src",
+            "xtask/tests",
+            "xtask/book-builder/src",
+        ] {
+            copy_tree(&real.join(dir), &root.join(dir));
+        }
+        for file in [
+            "Cargo.lock",
+            "xtask/Cargo.toml",
+            "xtask/pristine.txt",
+            "xtask/book-builder/Cargo.toml",
+        ] {
+            std::fs::copy(real.join(file), root.join(file)).unwrap();
+        }
+        let manifest = std::fs::read_to_string(real.join("Cargo.toml")).unwrap();
+        std::fs::write(root.join("Cargo.toml"), own_version(&manifest)).unwrap();
+        let course = Course { root };
+        // Record the copy's chapter 2 as given (the real record may be mid-edit).
+        course.run(&["pristine", "2"]);
+        course
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        cmd.args(args)
+            .current_dir(&self.root)
+            .env("COURSE_ROOT", &self.root)
+            .env("CARGO_TARGET_DIR", shared_target_dir())
+            .env("NO_COLOR", "1")
+            .env("BROWSER", "false")
+            .env_remove("FORCE_COLOR");
+        cmd
+    }
+
+    /// Runs the runner to its end; what it printed, and whether it passed.
+    fn run(&self, args: &[&str]) -> (bool, String) {
+        let out = self.command(args).output().expect("run the runner");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    /// `cargo xtask book --serve --port 0`, and the address it serves at.
+    fn serve(&self) -> (Started, String, Arc<Mutex<String>>) {
+        let mut server = start(
+            self.command(&["book", "--serve", "--port", "0"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit()),
+        );
+        let said = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = server.0.stdout.take().unwrap();
+        let log = said.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("The book is at ") {
+                    let _ = tx.send(rest.trim_end_matches([' ', '.']).to_string());
+                }
+                log.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(600))
+            .unwrap_or_else(|_| {
+                panic!("the book was not served:\n{}", said.lock().unwrap())
+            });
+        (server, url, said)
+    }
+}
+
+/// chromedriver on a free port, and a headless Chromium session through it.
+async fn browser(chromium: &Path, driver: &Path) -> (Started, Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = start(
+        Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
+            ],
+        },
+        "goog:loggingPrefs": { "browser": "ALL" },
+    });
+    let Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    let client =
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session through chromedriver");
+    (driver, client)
+}
+
+/// chromedriver's browser log since the last call (`/se/log`, type browser).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_string()),
+        )
+    }
+}
+
+/// The log's errors (console errors, uncaught exceptions, failed loads).
+async fn errors_logged(client: &Client) -> Vec<String> {
+    let log = client.issue_cmd(BrowserLog).await.expect("the browser log");
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// What phase 1 reads from each page.
+const PAGE_FACTS: &str = r#"
+const main = document.querySelector('main') || document.body;
+const blocks = [...document.querySelectorAll('pre > code')];
+const short = t => t.trim().slice(0, 60);
+return {
+  links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+  ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+  not_highlighted: blocks.filter(c => !c.classList.contains('hljs')).map(c => short(c.textContent)),
+  rust_without_colour: blocks
+    .filter(c => c.classList.contains('language-rust'))
+    .filter(c => c.textContent.trim().includes('\n'))
+    .filter(c => !c.querySelector('[class^="hljs-"], [class*=" hljs-"]'))
+    .map(c => short(c.textContent)),
+  failed: performance.getEntriesByType('resource')
+    .filter(e => e.responseStatus >= 400)
+    .map(e => e.name + ' answered ' + e.responseStatus),
+  details: [...document.querySelectorAll('details')].map(d => ({
+    open: d.open,
+    body_shown: [...d.children].filter(c => c.tagName !== 'SUMMARY').some(c => c.getClientRects().length > 0),
+  })),
+  prose: [...main.querySelectorAll('p, li')].map(e => e.innerText).join(' '),
+};
+"#;
+
+/// After each `<details>` summary was clicked: which are open and shown.
+const DETAILS_AFTER_CLICK: &str = r#"
+return [...document.querySelectorAll('details')].map(d => d.open &&
+  [...d.children].filter(c => c.tagName !== 'SUMMARY').some(c => c.getClientRects().length > 0));
+"#;
+
+/// Elements wider than the screen that are not code blocks (or inside one).
+const TOO_WIDE: &str = r#"
+const w = document.documentElement.clientWidth;
+const wide = [...document.querySelectorAll('main *')].filter(e => {
+  if (e.closest('pre')) return false;
+  const r = e.getBoundingClientRect();
+  return r.width > 0 && r.right > w + 1;
+});
+const page = document.scrollingElement.scrollWidth > w + 1 ? ['the page scrolls sideways'] : [];
+return page.concat(wide.slice(0, 4).map(e =>
+  '<' + e.tagName.toLowerCase() + '> ' + Math.round(e.getBoundingClientRect().right) + ' px > ' + w +
+  ' px: ' + (e.innerText || '').trim().slice(0, 50)));
+"#;
+
+/// Every `.html` file of the built book, relative, sorted.
+fn pages(book: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![book.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                let rel = path
+                    .strip_prefix(book)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A word of at least seven letters from `words`.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 7)
+        .map(str::to_lowercase)
+}
+
+/// For each chapter, the word its prose uses most that no other chapter's
+/// prose holds (ties: the first alphabetically).
+fn distinctive_words(prose: &[(String, String)]) -> Vec<(String, String)> {
+    use std::collections::BTreeMap;
+    prose
+        .iter()
+        .filter_map(|(chapter, text)| {
+            let others: std::collections::HashSet<String> = prose
+                .iter()
+                .filter(|(c, _)| c != chapter)
+                .flat_map(|(_, t)| words(t))
+                .collect();
+            let mut counts = BTreeMap::<String, usize>::new();
+            for w in words(text).filter(|w| !others.contains(w)) {
+                *counts.entry(w).or_default() += 1;
+            }
+            let best = counts
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))?;
+            Some((chapter.clone(), best.0.clone()))
+        })
+        .collect()
+}
+
+async fn wait_for_js(client: &Client, script: &str, secs: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if client.execute(script, vec![]).await.ok() == Some(Value::Bool(true)) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn screenshot(dir: &Path, name: &str, png: Vec<u8>) {
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+fn since(t: Instant) -> String {
+    format!("{:.1} s", t.elapsed().as_secs_f64())
+}
+
+#[test]
+#[ignore = "run by cargo xtask verify after the book builds (it starts Chromium)"]
+fn the_book_reads_well_in_a_browser() {
+    let (Some(chromium), Some(driver)) = (
+        program(&["chromium", "chromium-browser", "google-chrome"]),
+        program(&["chromedriver"]),
+    ) else {
+        eprintln!(
+            "skipped: the book's browser tests need Chromium and its driver \
+             (Debian: apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(in_the_browser(&chromium, &driver));
+}
+
+async fn in_the_browser(chromium: &Path, driver: &Path) {
+    let started = Instant::now();
+    let screens = shared_target_dir().join("book-screens");
+    let _ = std::fs::remove_dir_all(&screens);
+    std::fs::create_dir_all(&screens).unwrap();
+    let course = Course::new();
+    let (_server, base, said) = course.serve();
+    eprintln!("built and served in {}: {base}", since(started));
+    let (_driver, client) = browser(chromium, driver).await;
+    let book = course.root.join("book/book");
+    let all = pages(&book);
+    let mut problems: Vec<String> = Vec::new();
+
+    // 1. Every page at a desktop width.
+    let t = Instant::now();
+    let mut links: Vec<(String, String)> = Vec::new();
+    let mut ids = std::collections::HashMap::<String, Vec<String>>::new();
+    let mut prose: Vec<(String, String)> = Vec::new();
+    for page in &all {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        let facts = client.execute(PAGE_FACTS, vec![]).await.unwrap();
+        for error in errors_logged(&client).await {
+            problems.push(format!("{page}: console error or failed request: {error}"));
+        }
+        for failed in facts["failed"].as_array().unwrap() {
+            problems.push(format!("{page}: request failed: {failed}"));
+        }
+        for code in facts["not_highlighted"].as_array().unwrap() {
+            problems.push(format!("{page}: code block not highlighted: {code}"));
+        }
+        for code in facts["rust_without_colour"].as_array().unwrap() {
+            problems.push(format!("{page}: Rust block without colours: {code}"));
+        }
+        let details = facts["details"].as_array().unwrap();
+        for (i, d) in details.iter().enumerate() {
+            if d["open"] == true || d["body_shown"] == true {
+                problems.push(format!(
+                    "{page}: <details> {} is open before a click",
+                    i + 1
+                ));
+            }
+        }
+        screenshot(
+            &screens,
+            &page.replace('/', "-").replace(".html", ""),
+            client.screenshot().await.unwrap(),
+        );
+        if !details.is_empty() {
+            for summary in client
+                .find_all(Locator::Css("details > summary"))
+                .await
+                .unwrap()
+            {
+                summary.click().await.unwrap();
+            }
+            let shown = client.execute(DETAILS_AFTER_CLICK, vec![]).await.unwrap();
+            for (i, open) in shown.as_array().unwrap().iter().enumerate() {
+                if open != true {
+                    problems.push(format!(
+                        "{page}: <details> {} stays closed when clicked",
+                        i + 1
+                    ));
+                }
+            }
+        }
+        for link in facts["links"].as_array().unwrap() {
+            links.push((page.clone(), link.as_str().unwrap().to_string()));
+        }
+        ids.insert(
+            page.clone(),
+            facts["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_str().unwrap().to_string())
+                .collect(),
+        );
+        if let Some(chapter) = page
+            .strip_suffix("/index.html")
+            .filter(|c| c.starts_with("ch"))
+        {
+            prose.push((
+                chapter.to_string(),
+                facts["prose"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    eprintln!(
+        "{} pages read at {}×{} in {}",
+        all.len(),
+        DESKTOP.0,
+        DESKTOP.1,
+        since(t)
+    );
+
+    // 2. Internal links and anchors.
+    let mut checked = 0;
+    for (page, link) in &links {
+        let Some(rest) = link.strip_prefix(&base) else {
+            continue;
+        };
+        checked += 1;
+        let (path, anchor) = rest.split_once('#').unwrap_or((rest, ""));
+        let path = path.split('?').next().unwrap();
+        let path = if path.is_empty() || path.ends_with('/') {
+            format!("{path}index.html")
+        } else {
+            path.to_string()
+        };
+        if !book.join(&path).is_file() {
+            problems.push(format!("{page}: link to a missing page: {link}"));
+        } else if !anchor.is_empty()
+            && !ids
+                .get(&path)
+                .is_some_and(|ids| ids.iter().any(|i| i == anchor))
+        {
+            problems.push(format!("{page}: link to a missing anchor: {link}"));
+        }
+    }
+    eprintln!("{checked} internal links and anchors resolved");
+
+    // 3. Every page at a phone's width.
+    let t = Instant::now();
+    client.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+    for page in &all {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        let wide = client.execute(TOO_WIDE, vec![]).await.unwrap();
+        for what in wide.as_array().unwrap() {
+            problems.push(format!("{page}: wider than a {} px phone: {what}", PHONE.0));
+        }
+    }
+    let _ = errors_logged(&client).await;
+    eprintln!(
+        "{} pages read at {}×{} in {}",
+        all.len(),
+        PHONE.0,
+        PHONE.1,
+        since(t)
+    );
+    client.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
+
+    // 4. Search: a distinctive word of each chapter.
+    let t = Instant::now();
+    let terms = distinctive_words(&prose);
+    assert!(
+        terms.len() >= 8,
+        "a distinctive word for every chapter: {terms:?}"
+    );
+    client.goto(&format!("{base}index.html")).await.unwrap();
+    client
+        .find(Locator::Id("mdbook-search-toggle"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let bar = client
+        .wait()
+        .for_element(Locator::Id("mdbook-searchbar"))
+        .await
+        .unwrap();
+    for (chapter, term) in &terms {
+        bar.clear().await.unwrap();
+        bar.send_keys(term).await.unwrap();
+        let found = wait_for_js(
+            &client,
+            &format!(
+                "return [...document.querySelectorAll('#mdbook-searchresults a')]\
+                 .some(a => a.href.includes('/{chapter}/'))"
+            ),
+            10,
+        )
+        .await;
+        if !found {
+            problems.push(format!(
+                "search: \"{term}\" (from {chapter}) finds no result on {chapter}"
+            ));
+        }
+    }
+    eprintln!(
+        "search found {} in {}",
+        terms
+            .iter()
+            .map(|(c, t)| format!("{t} ({c})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        since(t)
+    );
+
+    // 5. The live panel on chapter 2.
+    let t = Instant::now();
+    let ch02 = format!("{base}ch02-measure/index.html");
+    client.goto(&ch02).await.unwrap();
+    let state_is = |s: &str| {
+        format!(
+            "const p = document.getElementById('course-panel'); return !!p && p.dataset.state === '{s}'"
+        )
+    };
+    assert!(
+        wait_for_js(&client, &state_is("not-started"), 10).await,
+        "the panel says chapter 2 is not started"
+    );
+    let (passed, said_check) = course.run(&["check", "2"]);
+    assert!(!passed, "the starter fails its checks:\n{said_check}");
+    assert!(
+        wait_for_js(&client, &state_is("failing"), 10).await,
+        "the panel turns to failing"
+    );
+    let panel = client
+        .find(Locator::Id("course-panel"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        panel.contains("Still failing:") && panel.contains("cargo xtask check 2"),
+        "{panel}"
+    );
+    screenshot(
+        &screens,
+        "ch02-measure-panel-failing",
+        client.screenshot().await.unwrap(),
+    );
+    copy_tree(
+        &course.root.join("solutions/ch02-measure/src"),
+        &course.root.join("exercises/ch02-measure/src"),
+    );
+    let (passed, said_check) = course.run(&["check", "2"]);
+    assert!(passed, "the solution passes:\n{said_check}");
+    assert!(
+        wait_for_js(&client, &state_is("passed"), 10).await,
+        "the panel turns to passed"
+    );
+    let panel = client
+        .find(Locator::Id("course-panel"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        panel.contains("passed") && panel.contains("as fast as the starter"),
+        "{panel}"
+    );
+    screenshot(
+        &screens,
+        "ch02-measure-panel-passed",
+        client.screenshot().await.unwrap(),
+    );
+    for error in errors_logged(&client).await {
+        problems.push(format!("ch02 with the panel: console error: {error}"));
+    }
+    client
+        .goto(&format!(
+            "file://{}",
+            book.join("ch02-measure/index.html").display()
+        ))
+        .await
+        .unwrap();
+    let panels = client.find_all(Locator::Id("course-panel")).await.unwrap();
+    assert!(panels.is_empty(), "the book opened as files shows no panel");
+    for error in errors_logged(&client).await {
+        problems.push(format!("ch02 opened as a file: console error: {error}"));
+    }
+    eprintln!("panel: not started → failing → passed in {}", since(t));
+
+    // 6. A source change rebuilds and reloads.
+    let t = Instant::now();
+    client.goto(&ch02).await.unwrap();
+    assert!(wait_for_js(&client, &state_is("passed"), 10).await);
+    let page = course.root.join("book/src/ch02-measure/index.md");
+    let mut text = std::fs::read_to_string(&page).unwrap();
+    text.push_str("\n\nReloaded by the browser test.\n");
+    std::fs::write(&page, text).unwrap();
+    let reloaded = wait_for_js(
+        &client,
+        "return document.body.innerText.includes('Reloaded by the browser test.')",
+        300,
+    )
+    .await;
+    assert!(
+        reloaded,
+        "the page reloads with the change:\n{}",
+        said.lock().unwrap()
+    );
+    eprintln!("rebuilt and reloaded after a source change in {}", since(t));
+
+    client.close().await.unwrap();
+    eprintln!(
+        "browser tests took {} in all; screenshots in {}",
+        since(started),
+        screens.display()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
