@@ -33,9 +33,7 @@
         box.appendChild(text("p", "Still failing:"));
         var list = document.createElement("ul");
         entry.failing.forEach(function (name) {
-          var item = document.createElement("li");
-          item.appendChild(text("code", name));
-          list.appendChild(item);
+          list.appendChild(text("li", name));
         });
         box.appendChild(list);
       }

@@ -4,7 +4,7 @@
 //!
 //! One entry per chapter id: its number, its state in the panel's words
 //! (`not-started`, `started`, `failing`, `passed`), the latest counts, the
-//! checks still failing by name, the latest bench ratio, and the command to
+//! checks still failing (as the sentences `check` prints), the latest bench ratio, and the command to
 //! run next.
 
 use anyhow::Result;
@@ -48,7 +48,8 @@ pub fn panel_json(chapters: &[Chapter], progress: &Progress) -> Value {
                 "passed_before": e.state == State::Passed,
                 "passing": e.checks.map(|t| t.passed),
                 "total": e.checks.map(|t| t.total),
-                "failing": e.failing,
+                // As the terminal prints them: sentences, not identifiers.
+                "failing": e.failing.iter().map(|n| ui::sentence(n)).collect::<Vec<_>>(),
                 "ratio": e.ratio,
                 "next": next,
             }),
@@ -112,7 +113,7 @@ mod tests {
             (ch02["passing"].clone(), ch02["total"].clone()),
             (json!(7), json!(9))
         );
-        assert_eq!(ch02["failing"], json!(["a_check", "b_check"]));
+        assert_eq!(ch02["failing"], json!(["a check", "b check"]));
         assert_eq!(
             ch02["next"],
             "cargo xtask check 2 (stuck? cargo xtask hint 2)"
