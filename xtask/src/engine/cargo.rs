@@ -283,11 +283,14 @@ fn with_slow_notice<T>(enabled: bool, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Measured from an empty target directory on 2 cores kept busy by other
-/// builds (load about 7): 76 s for chapter 1, 62 s for chapter 2 (2026-12-01).
-const SLOW_BUILD: &str = "compiling... The first build of a chapter compiles its \
-    dependencies and takes about a minute on a 2-core machine; after that a check \
-    takes a second.";
+/// Measured from an empty target directory on 2 cores: 76 s for chapter 1 and
+/// 62 s for chapter 2 with other builds beside it (load about 7); 4 min 28 s
+/// (chapter 8), 5 min 10 s (chapter 4) and 6 min (chapter 2) at load 9–19 in
+/// the learner trials of 2026-12-01. Shown after 4 s of any build, so it must
+/// also fit a rebuild of the learner's own crate.
+const SLOW_BUILD: &str = "compiling... A chapter's first build also compiles its \
+    dependencies: one to six minutes on a 2-core machine, longer while other builds \
+    run. After that, a change to your code rebuilds in seconds.";
 
 #[cfg(test)]
 mod tests {
