@@ -171,6 +171,11 @@ enum Command {
         /// Where to write it (default: target/bundle/scaling-rust.tar.gz).
         #[arg(long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
+        /// Then unpack it into a fresh folder with an empty cargo home and
+        /// cargo's offline mode, and run `cargo xtask`, `check 1`, `check 2`
+        /// and `book` there (cold builds: many minutes).
+        #[arg(long = "try")]
+        try_it: bool,
     },
     /// Workshops: a chapter's plausible wrong solutions, each mistake in one
     /// sentence with the check that catches it, for the debrief.
@@ -277,9 +282,9 @@ fn run(cli: Cli) -> Result<bool> {
             busy,
         }) => soak::soak_command(&ws, &find(&chapter, "soak")?, runs, busy),
         Some(Command::Doctor) => doctor::doctor_command(&ws),
-        Some(Command::Bundle { output }) => {
+        Some(Command::Bundle { output, try_it }) => {
             let output = output.map(|p| std::path::absolute(&p).unwrap_or(p));
-            bundle::bundle_command(&ws, output.as_deref())
+            bundle::bundle_command(&ws, output.as_deref(), try_it)
         }
         Some(Command::Debrief { chapter }) => {
             debrief::debrief_command(&find(&chapter, "debrief")?)
