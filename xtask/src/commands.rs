@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod book;
+pub mod bundle;
 pub mod check;
 pub mod debrief;
 pub mod doctor;

@@ -8,6 +8,8 @@
 
 pub mod bench;
 pub mod book;
+pub mod bundle;
+pub mod bundle_trial;
 pub mod cargo;
 pub mod chapter;
 pub mod checks;

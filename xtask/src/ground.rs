@@ -1,9 +1,11 @@
 //! The bottom layer: what knows nothing of chapters or checks. Where things
 //! are (`workspace`), running programs (`process`), printing (`ui`, a leaf),
-//! git blob ids (`blob`) and files written atomically or listed (`files`).
+//! git blob ids (`blob`), files written atomically or listed (`files`) and a
+//! `.tar.gz` written or unpacked (`archive`).
 //!
 //! Ground modules use only each other, and `ui` uses none of them.
 
+pub mod archive;
 pub mod blob;
 pub mod disk;
 pub mod files;

@@ -5,11 +5,11 @@
 //!
 //! - `commands`: one module per command (check, hint, watch, reset, solution,
 //!   bench, book, verify, mutants, soak, trial for `try`, list, pristine,
-//!   and for workshops report, doctor, debrief);
+//!   and for workshops report, doctor, debrief, bundle);
 //! - `engine`: what commands share (chapter, subject, cargo, libtest, checks,
-//!   bench, variant, decoy, progress, pristine, book, mutants, soak);
+//!   bench, variant, decoy, progress, pristine, book, mutants, soak, bundle);
 //! - `ground`: what knows nothing of chapters (workspace, process, ui, blob,
-//!   files).
+//!   files, archive).
 //!
 //! A command finds the chapter, asks the engine for the work, and prints its
 //! verdict through `ui`. `main` only parses the command line and wires the
@@ -30,8 +30,8 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    bench, book, check, debrief, doctor, hint, list, mutants, panel, pristine, report,
-    reset, soak, solution, trial, verify, watch,
+    bench, book, bundle, check, debrief, doctor, hint, list, mutants, panel, pristine,
+    report, reset, soak, solution, trial, verify, watch,
 };
 use crate::engine::chapter::Chapter;
 use crate::ground::ui;
@@ -129,6 +129,13 @@ enum Command {
         /// default when chapters are named).
         #[arg(long)]
         chapters_only: bool,
+        /// Also the bundle test: `cargo xtask bundle` unpacked into a fresh
+        /// folder with an empty cargo home and cargo's offline mode, where
+        /// `cargo xtask`, `check 1`, `check 2` and `book` must work (cold
+        /// builds from the vendored crates: minutes). A whole `--full`
+        /// includes it.
+        #[arg(long)]
+        bundle: bool,
     },
     /// Maintainers: cargo-mutants over a chapter's solution with its checks as
     /// the tests; every survivor must be listed with a reason.
@@ -168,6 +175,18 @@ enum Command {
     /// Workshops: is this machine ready? Toolchain, disk, every chapter and
     /// the book built, and all of it again with cargo's offline mode.
     Doctor,
+    /// Workshops: one archive with the course, every crate vendored and the
+    /// built book, for a room with no network.
+    Bundle {
+        /// Where to write it (default: target/bundle/scaling-rust.tar.gz).
+        #[arg(long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+        /// Then unpack it into a fresh folder with an empty cargo home and
+        /// cargo's offline mode, and run `cargo xtask`, `check 1`, `check 2`
+        /// and `book` there (cold builds: many minutes).
+        #[arg(long = "try")]
+        try_it: bool,
+    },
     /// Workshops: a chapter's plausible wrong solutions, each mistake in one
     /// sentence with the check that catches it, for the debrief.
     Debrief {
@@ -257,10 +276,13 @@ fn run(cli: Cli) -> Result<bool> {
             chapters,
             full,
             chapters_only,
+            bundle,
         }) => {
+            let project = !chapters_only && chapters.is_empty();
             let scope = verify::Scope {
-                project: !chapters_only && chapters.is_empty(),
+                project,
                 slow: full,
+                bundle: bundle || (full && project),
             };
             verify::verify_command(&ws, &chapters, scope)
         }
@@ -284,6 +306,10 @@ fn run(cli: Cli) -> Result<bool> {
             busy,
         }) => soak::soak_command(&ws, &find(&chapter, "soak")?, runs, busy),
         Some(Command::Doctor) => doctor::doctor_command(&ws),
+        Some(Command::Bundle { output, try_it }) => {
+            let output = output.map(|p| std::path::absolute(&p).unwrap_or(p));
+            bundle::bundle_command(&ws, output.as_deref(), try_it)
+        }
         Some(Command::Debrief { chapter }) => {
             debrief::debrief_command(&find(&chapter, "debrief")?)
         }

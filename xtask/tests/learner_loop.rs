@@ -1009,3 +1009,68 @@ fn verify_fails_when_the_solution_does_not_beat_the_gate_by_three_times() {
         assert!(text.contains(want), "{want:?} in:\n{}", run.stdout);
     }
 }
+
+/// The copy's book: the real `book.toml`, and a summary of the chapters the
+/// copy holds (their pages include only their own and the support crate's
+/// files, which the copy has).
+fn copy_book(course: &Course) {
+    let real = real_root().join("book");
+    std::fs::create_dir_all(course.path("book/src")).unwrap();
+    std::fs::copy(real.join("book.toml"), course.path("book/book.toml")).unwrap();
+    let mut summary = String::from("# Summary\n\n");
+    for id in chapter_ids(course) {
+        copy_tree(
+            &real.join("src").join(&id),
+            &course.path(&format!("book/src/{id}")),
+        );
+        summary.push_str(&format!("- [{id}]({id}/index.md)\n"));
+    }
+    course.write("book/src/SUMMARY.md", &summary);
+}
+
+/// The ids of the chapters in the copy, as the runner finds them.
+fn chapter_ids(course: &Course) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(course.path("exercises"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("exercise.toml").is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Issue 16's promise: once `doctor` has passed, the day's commands need no
+/// network. Every chapter of the copy is checked and the book is built with
+/// cargo's offline mode after it (the copy's proxy is a closed port as well).
+#[test]
+fn after_doctor_every_chapter_checks_and_the_book_builds_offline() {
+    let course = Course::new("after-doctor");
+    copy_book(&course);
+    let doctor = course.run(&["doctor"]);
+    assert!(doctor.success, "doctor must pass first: {}", doctor.text());
+    assert!(
+        flat(&doctor.stdout).contains("build with CARGO_NET_OFFLINE=true"),
+        "{}",
+        doctor.stdout
+    );
+    let offline = |cmd: &mut Command| {
+        cmd.env("CARGO_NET_OFFLINE", "true");
+    };
+    let ids = chapter_ids(&course);
+    assert!(!ids.is_empty());
+    for id in ids {
+        let number = id[2..4].trim_start_matches('0').to_string();
+        let run = course.run_with(&["check", &number], "", offline);
+        let text = flat(&run.text());
+        assert!(
+            text.contains("checks pass.") && !text.contains("download"),
+            "chapter {number}'s checks must run offline after doctor: {}",
+            run.text()
+        );
+    }
+    let _ = std::fs::remove_dir_all(course.path("book/book"));
+    let book = course.run_with(&["book"], "", offline);
+    assert!(book.success, "the book must build offline: {}", book.text());
+    assert!(course.path("book/book/index.html").is_file());
+}

@@ -9,7 +9,8 @@
 //! It ends with a table and the line `N passed, M failed`. `--chapters-only`
 //! leaves out the project-wide proofs (for a maintainer working on one chapter,
 //! and for the runner's own tests of `verify`); `--full` adds cargo-mutants and
-//! a busy soak per chapter.
+//! a busy soak per chapter, and (for the whole course) what `--bundle` adds:
+//! the offline bundle unpacked and used as a room would (`bundle_trial.rs`).
 
 use anyhow::Result;
 
@@ -18,8 +19,10 @@ use crate::engine::checks::{self, Run};
 use crate::engine::libtest::{self, Outcome};
 use crate::engine::subject::Subject;
 use crate::engine::{
-    bench, book, decoy, known_mutants, mutants, pristine, soak, variant,
+    bench, book, bundle, bundle_trial, decoy, known_mutants, mutants, pristine, soak,
+    variant,
 };
+use crate::ground::disk;
 use crate::ground::files;
 use crate::ground::process::{self, Cmd};
 use crate::ground::ui;
@@ -61,6 +64,9 @@ pub struct Scope {
     pub project: bool,
     /// cargo-mutants and a busy soak per chapter (`--full`).
     pub slow: bool,
+    /// The offline bundle unpacked and used as a room would (`--bundle`,
+    /// and a whole `--full`).
+    pub bundle: bool,
 }
 
 pub fn verify_command(ws: &Workspace, only: &[String], scope: Scope) -> Result<bool> {
@@ -84,6 +90,9 @@ pub fn verify_command(ws: &Workspace, only: &[String], scope: Scope) -> Result<b
     }
     if scope.project {
         verify_book_and_originality(ws, &mut tally)?;
+    }
+    if scope.bundle {
+        verify_bundle(ws, &mut tally)?;
     }
     if scope.slow {
         for chapter in &chapters {
@@ -234,6 +243,44 @@ fn verify_book_in_a_browser(ws: &Workspace, tally: &mut Tally) -> Result<()> {
 
 /// Chromium's names on the PATH (Debian's, other distributions', Google's).
 const CHROMIUM: &[&str] = &["chromium", "chromium-browser", "google-chrome"];
+
+/// `cargo xtask bundle`'s archive, unpacked into a fresh folder with an empty
+/// cargo home and cargo's offline mode: the room's first commands work there.
+fn verify_bundle(ws: &Workspace, tally: &mut Tally) -> Result<()> {
+    ui::heading("The offline bundle");
+    let started = std::time::Instant::now();
+    let path = bundle::default_path(ws);
+    // The working copy, as everything else verify proves.
+    let written = match bundle::write(ws, &path, bundle::Changes::Allow) {
+        Ok(w) => w,
+        Err(err) => {
+            tally.claim(
+                false,
+                "cargo xtask bundle writes the archive",
+                &format!("{err:#}"),
+            );
+            return Ok(());
+        }
+    };
+    tally.claim(
+        true,
+        &format!(
+            "cargo xtask bundle writes the archive ({}, {} s)",
+            disk::shown(written.bytes),
+            started.elapsed().as_secs()
+        ),
+        "",
+    );
+    for step in bundle_trial::run(ws, &path)? {
+        let what = format!(
+            "unpacked, offline, empty cargo home: `{}` works ({} s)",
+            step.command,
+            step.took.as_secs()
+        );
+        tally.claim(step.ok, &what, &step.said);
+    }
+    Ok(())
+}
 
 /// Every claim about one chapter, in order: its record is current, the starter
 /// fails, the solution passes (with clippy and the gate), every decoy is

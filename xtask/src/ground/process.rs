@@ -98,6 +98,12 @@ impl Cmd {
         self
     }
 
+    /// Runs without `key` in the environment (e.g. `CARGO_TARGET_DIR`).
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.inner.env_remove(key);
+        self
+    }
+
     pub fn current_dir(mut self, dir: &Path) -> Self {
         self.inner.current_dir(dir);
         self
