@@ -10,6 +10,7 @@ pub mod book;
 pub mod check;
 pub mod debrief;
 pub mod doctor;
+pub mod figures;
 pub mod hint;
 pub mod list;
 pub mod mutants;

@@ -5,6 +5,7 @@
 //! Ground modules use only each other, and `ui` uses none of them.
 
 pub mod blob;
+pub mod chart;
 pub mod disk;
 pub mod files;
 pub mod process;

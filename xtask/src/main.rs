@@ -30,8 +30,8 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    bench, book, check, debrief, doctor, hint, list, mutants, pristine, report, reset,
-    soak, solution, trial, verify, watch,
+    bench, book, check, debrief, doctor, figures, hint, list, mutants, pristine,
+    report, reset, soak, solution, trial, verify, watch,
 };
 use crate::engine::chapter::Chapter;
 use crate::ground::ui;
@@ -175,6 +175,12 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         markdown: Option<std::path::PathBuf>,
     },
+    /// Maintainers: measure the book's figures against the reference
+    /// solutions and draw them into book/src/<chapter>/figures/ (SVG).
+    Figures {
+        /// Only these chapters (default: every chapter with figures).
+        chapters: Vec<String>,
+    },
     /// Maintainers: record chapters' starters and checks in xtask/pristine.txt
     /// after changing them on purpose.
     Pristine {
@@ -268,6 +274,9 @@ fn run(cli: Cli) -> Result<bool> {
         }
         Some(Command::Pristine { chapters }) => {
             pristine::pristine_command(&ws, &chapters_named(&ws, &chapters)?)
+        }
+        Some(Command::Figures { chapters }) => {
+            figures::figures_command(&ws, &chapters_named(&ws, &chapters)?)
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::engine::checks::{self, Run};
 use crate::engine::libtest::{self, Outcome};
 use crate::engine::subject::Subject;
 use crate::engine::{
-    bench, book, decoy, known_mutants, mutants, pristine, soak, variant,
+    bench, book, decoy, figures, known_mutants, mutants, pristine, soak, variant,
 };
 use crate::ground::files;
 use crate::ground::process::Cmd;
@@ -206,6 +206,9 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
     );
     let starter = starter_fails(ws, chapter, tally)?;
     let (solution, ratio) = solution_passes(ws, chapter, tally)?;
+    if solution && !figures::programs(chapter)?.is_empty() {
+        figures_match(ws, chapter, tally)?;
+    }
     let decoys = decoys_are_rejected(ws, chapter, tally)?;
     Ok(Row {
         id: id.to_string(),
@@ -299,6 +302,52 @@ fn solution_passes(
         _ => "-".to_string(),
     };
     Ok((passes, ratio))
+}
+
+/// The book's figures of counts are what the solution measures today (timed
+/// figures need only be there). The figure programs are examples of the
+/// solution's scratch crate, so only they compile here.
+fn figures_match(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Result<()> {
+    let id = chapter.id();
+    let started = std::time::Instant::now();
+    let (ok, detail) = match figures::measure(ws, chapter, false) {
+        Err(e) => (false, format!("{e:#}")),
+        Ok(measured) => {
+            let lines: Vec<String> = figures::differences(ws, chapter, &measured)?
+                .iter()
+                .map(|d| match d {
+                    figures::Difference::Changed(name) => format!(
+                        "{}: the solution measures something else now",
+                        ws.show(&figures::path(ws, chapter, name))
+                    ),
+                    figures::Difference::Missing(name) => format!(
+                        "{}: not in the book",
+                        ws.show(&figures::path(ws, chapter, name))
+                    ),
+                    figures::Difference::Orphan(name) => format!(
+                        "{}: no figure program draws it any more; delete it",
+                        ws.show(&figures::path(ws, chapter, name))
+                    ),
+                })
+                .collect();
+            let fix = format!(
+                "Run `cargo xtask figures {}`, look at the new figures and commit them.",
+                chapter.card.number
+            );
+            (lines.is_empty(), format!("{}\n{fix}", lines.join("\n")))
+        }
+    };
+    tally.claim(
+        ok,
+        &format!("{id}: the book's figures match a fresh measurement"),
+        &detail,
+    );
+    let secs = started.elapsed().as_secs_f64();
+    ui::line(format!(
+        "      {}",
+        ui::dim(&format!("measured and drawn in {secs:.1} s"))
+    ));
+    Ok(())
 }
 
 /// The solution beats the gate by at least 3× its minimum ratio, so the gate

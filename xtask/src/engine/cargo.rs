@@ -24,6 +24,8 @@ pub enum Targets<'a> {
     /// The library's unit tests: of the subject's package, or (`all`) of
     /// every member of its workspace.
     LibTests { all: bool },
+    /// These examples, debug profile (the book's figure programs).
+    Examples(&'a [String]),
 }
 
 pub enum Build {
@@ -84,7 +86,15 @@ fn command(ws: &Workspace, subject: &Subject, targets: Targets<'_>) -> Cmd {
         Targets::Tests => Cmd::cargo(ws).args(["test", "--test", "*"]),
         Targets::Bench(name) => Cmd::cargo(ws).args(["bench", "--bench", name]),
         Targets::LibTests { .. } => Cmd::cargo(ws).args(["test", "--lib"]),
+        Targets::Examples(names) => {
+            let mut cmd = Cmd::cargo(ws).arg("build");
+            for name in names {
+                cmd = cmd.args(["--example", name]);
+            }
+            cmd
+        }
     };
+    let building_only = !matches!(targets, Targets::Examples(_));
     // The learner's crate is in the root workspace, where cargo runs anyway:
     // leave the manifest path out so the echoed command is one to retype.
     if subject.manifest != ws.root.join("Cargo.toml") {
@@ -95,8 +105,10 @@ fn command(ws: &Workspace, subject: &Subject, targets: Targets<'_>) -> Cmd {
     } else {
         cmd.args(["--package", &subject.package])
     };
-    cmd.args(["--no-run", "--quiet"])
-        .arg(format!("--message-format={format}"))
+    if building_only {
+        cmd = cmd.arg("--no-run");
+    }
+    cmd.arg("--quiet").arg(format!("--message-format={format}"))
 }
 
 /// One line about the compiler's warnings on the learner's code, if any.
