@@ -79,6 +79,13 @@ impl Figure {
         self
     }
 
+    /// Where the legend goes (`upper-left` unless said): `upper-right`,
+    /// `middle-left`, `middle-right`, `lower-left`, `lower-right`.
+    pub fn legend(mut self, position: &str) -> Self {
+        write!(self.json, r#","legend":{}"#, text(position)).unwrap();
+        self
+    }
+
     /// The figure measured wall-clock time (it will name the machine).
     pub fn timed(mut self) -> Self {
         self.timed = true;

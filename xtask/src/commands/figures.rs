@@ -33,8 +33,12 @@ pub fn figures_command(ws: &Workspace, chapters: &[Chapter]) -> Result<bool> {
         ui::line(NONE);
         return Ok(false);
     }
+    let drawn = match drawn {
+        1 => "1 figure".to_string(),
+        n => format!("{n} figures"),
+    };
     ui::line(format!(
-        "\n{drawn} figures drawn. Commit them with the book; `cargo xtask verify` \
+        "\n{drawn} drawn. Commit them with the book; `cargo xtask verify` \
          measures the counted ones again and compares."
     ));
     Ok(true)

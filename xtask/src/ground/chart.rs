@@ -56,6 +56,11 @@ pub struct Figure {
     /// and `verify` does not expect a second run to draw the same file.
     #[serde(default)]
     pub timed: bool,
+    /// Where the series' names go, clear of the lines: `upper-left` (the
+    /// default), `upper-right`, `middle-left`, `middle-right`, `lower-left`,
+    /// `lower-right`.
+    #[serde(default)]
+    pub legend: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -140,6 +145,7 @@ fn check(figure: &Figure) -> Result<()> {
             figure.name
         );
     }
+    legend_position(figure)?;
     if figure.series.len() > PALETTE.len() {
         bail!(
             "figure `{}` has {} series; at most {} can be told apart",
@@ -241,7 +247,7 @@ where
     if !f.series.is_empty() {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(legend_position(f)?)
             .label_font(font)
             .background_style(TRANSPARENT)
             .border_style(GRID)
@@ -249,6 +255,22 @@ where
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(())
+}
+
+fn legend_position(f: &Figure) -> Result<SeriesLabelPosition> {
+    Ok(match f.legend.as_deref().unwrap_or("upper-left") {
+        "upper-left" => SeriesLabelPosition::UpperLeft,
+        "upper-right" => SeriesLabelPosition::UpperRight,
+        "middle-left" => SeriesLabelPosition::MiddleLeft,
+        "middle-right" => SeriesLabelPosition::MiddleRight,
+        "lower-left" => SeriesLabelPosition::LowerLeft,
+        "lower-right" => SeriesLabelPosition::LowerRight,
+        other => bail!(
+            "figure `{}`: the legend cannot go to `{other}`; say upper-left, \
+             upper-right, middle-left, middle-right, lower-left or lower-right",
+            f.name
+        ),
+    })
 }
 
 /// Series `i`'s marker: a circle, a square, a triangle… in its colour.
@@ -335,6 +357,7 @@ mod tests {
                 label: "p99".into(),
             }],
             timed: false,
+            legend: None,
         }
     }
 
@@ -420,6 +443,10 @@ mod tests {
         f.series[0].points[1].1 = f64::NAN;
         let err = svg(&f, None).unwrap_err().to_string();
         assert!(err.contains("not a finite number"), "{err}");
+        let mut f = figure();
+        f.legend = Some("centre".into());
+        let err = svg(&f, None).unwrap_err().to_string();
+        assert!(err.contains("cannot go to `centre`"), "{err}");
         let mut f = figure();
         f.series[1].points.clear();
         let err = svg(&f, None).unwrap_err().to_string();
