@@ -61,6 +61,23 @@ impl Figure {
         self
     }
 
+    /// A line through values that may move by up to `tolerance` between two
+    /// runs (a library with a random seed inside); `verify` accepts that much.
+    pub fn series_within(
+        mut self,
+        name: &str,
+        points: &[(f64, f64)],
+        tolerance: f64,
+    ) -> Self {
+        self = self.series(name, points);
+        let last = self.series.last_mut().unwrap();
+        last.insert_str(
+            last.len() - 1,
+            &format!(r#","tolerance":{}"#, num(tolerance)),
+        );
+        self
+    }
+
     /// A histogram bar from `from` to `to`, `count` high.
     pub fn bar(mut self, from: f64, to: f64, count: f64) -> Self {
         self.bars.push(format!(

@@ -316,8 +316,8 @@ fn figures_match(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Result
             let lines: Vec<String> = figures::differences(ws, chapter, &measured)?
                 .iter()
                 .map(|d| match d {
-                    figures::Difference::Changed(name) => format!(
-                        "{}: the solution measures something else now",
+                    figures::Difference::Changed(name, why) => format!(
+                        "{}: the solution measures something else now: {why}",
                         ws.show(&figures::path(ws, chapter, name))
                     ),
                     figures::Difference::Missing(name) => format!(

@@ -148,8 +148,9 @@ fn machine_from(cpuinfo: &str, cores: usize) -> String {
 /// What differs between the figures measured now and the book's files.
 #[derive(Debug, PartialEq)]
 pub enum Difference {
-    /// A figure of counts drew another picture than the book's.
-    Changed(String),
+    /// A figure of counts shows other numbers than the book's: its name, and
+    /// the first difference.
+    Changed(String, String),
     /// A figure the programs print is not in the book.
     Missing(String),
     /// An SVG in the figures folder that no program prints any more.
@@ -169,10 +170,11 @@ pub fn differences(
         match std::fs::read_to_string(&file) {
             Err(_) => found.push(Difference::Missing(figure.name.clone())),
             Ok(_) if figure.timed => {}
-            Ok(text) if text != render(figure)? => {
-                found.push(Difference::Changed(figure.name.clone()));
+            Ok(text) => {
+                if let Some(why) = why_changed(&text, figure)? {
+                    found.push(Difference::Changed(figure.name.clone(), why));
+                }
             }
-            Ok(_) => {}
         }
     }
     for svg in svgs_in(&path(ws, chapter, "x").with_file_name(""))? {
@@ -181,6 +183,62 @@ pub fn differences(
         }
     }
     Ok(found)
+}
+
+/// Why the book's file `book` no longer shows the figure measured `now`
+/// (`None` when it does). Values may differ within their series' tolerance.
+fn why_changed(book: &str, now: &Figure) -> Result<Option<String>> {
+    if book == render(now)? {
+        return Ok(None);
+    }
+    let Some(old) = chart::recorded(book) else {
+        return Ok(Some("the book's file holds no data to compare with".into()));
+    };
+    let mut within = now.clone();
+    for (new, old) in within.series.iter_mut().zip(&old.series) {
+        for (p, q) in new.points.iter_mut().zip(&old.points) {
+            if p.0 == q.0 && (p.1 - q.1).abs() <= new.tolerance {
+                p.1 = q.1;
+            }
+        }
+        new.tolerance = old.tolerance;
+    }
+    if within == old {
+        return Ok(None);
+    }
+    for (old, new) in old.series.iter().zip(&within.series) {
+        if old.name != new.name {
+            return Ok(Some(format!(
+                "the series `{}` is now `{}`",
+                old.name, new.name
+            )));
+        }
+        if let Some((p, q)) = old.points.iter().zip(&new.points).find(|(p, q)| p != q) {
+            return Ok(Some(format!(
+                "`{}` at {}: the book shows {}, measured now {}",
+                old.name,
+                chart::number(q.0),
+                p.1,
+                q.1
+            )));
+        }
+        if old.points.len() != new.points.len() {
+            return Ok(Some(format!(
+                "`{}` has {} points in the book, {} now",
+                old.name,
+                old.points.len(),
+                new.points.len()
+            )));
+        }
+    }
+    if old.series.len() != within.series.len() {
+        return Ok(Some(format!(
+            "{} series in the book, {} now",
+            old.series.len(),
+            within.series.len()
+        )));
+    }
+    Ok(Some("its title, axes, bars or marks changed".into()))
 }
 
 /// Writes every figure into the book; returns the files written.
@@ -303,8 +361,34 @@ mod tests {
         figures[0].series[0].points[1].1 = 3.0;
         assert_eq!(
             differences(ws, &chapter, &figures).unwrap(),
-            vec![Difference::Changed("work".into())]
+            vec![Difference::Changed(
+                "work".into(),
+                "`linear` at 2: the book shows 2, measured now 3".into()
+            )]
         );
+        // Within the series' tolerance (a library seeded at random) is the same.
+        figures[0].series[0].tolerance = 1.0;
+        assert!(differences(ws, &chapter, &figures).unwrap().is_empty());
+        figures[0].series[0].tolerance = 0.0;
+        figures[0].series[0].points[1].1 = 2.0;
+        figures[0].title = "Other".into();
+        assert_eq!(
+            differences(ws, &chapter, &figures).unwrap(),
+            vec![Difference::Changed(
+                "work".into(),
+                "its title, axes, bars or marks changed".into()
+            )]
+        );
+        std::fs::write(path(ws, &chapter, "work"), "<svg></svg>").unwrap();
+        assert_eq!(
+            differences(ws, &chapter, &figures).unwrap(),
+            vec![Difference::Changed(
+                "work".into(),
+                "the book's file holds no data to compare with".into()
+            )]
+        );
+        figures[0].title = "Work".into();
+        write(ws, &chapter, &figures).unwrap();
         figures[0].timed = true;
         assert!(differences(ws, &chapter, &figures).unwrap().is_empty());
         figures[0].name = "renamed".into();

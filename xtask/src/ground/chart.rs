@@ -17,7 +17,7 @@
 use anyhow::{Result, bail};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Pixels: wide enough for the book's text column, small enough for a phone
 /// to scale down without losing the labels.
@@ -35,7 +35,7 @@ const PALETTE: [RGBColor; 5] = [
     RGBColor(0xE6, 0x9F, 0x00),
 ];
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Figure {
     /// The file's stem: `book/src/<chapter>/figures/<name>.svg`.
@@ -63,7 +63,7 @@ pub struct Figure {
     pub legend: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Axis {
     pub label: String,
@@ -75,14 +75,22 @@ pub struct Axis {
     pub max: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
+    /// How far a value may move between two runs (a library with a random
+    /// seed inside): `verify` accepts a new measurement within it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tolerance: f64,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Bar {
     pub from: f64,
@@ -90,7 +98,7 @@ pub struct Bar {
     pub count: f64,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Mark {
     pub at: f64,
@@ -98,8 +106,44 @@ pub struct Mark {
 }
 
 /// The figure as an SVG document. `footnote` is a line under the plot (the
-/// machine a timed figure was measured on).
+/// machine a timed figure was measured on). The document carries a `<title>`
+/// (for screen readers) and the figure's data as JSON in `<metadata>`, so that
+/// `recorded` can read back what a checked-in figure shows.
 pub fn svg(figure: &Figure, footnote: Option<&str>) -> Result<String> {
+    let drawn = plot(figure, footnote)?;
+    let Some(end) = drawn.find('>') else {
+        bail!("plotters wrote no SVG element");
+    };
+    let data = serde_json::to_string(figure)?;
+    Ok(format!(
+        "{}\n<title>{}</title>\n<metadata>{}</metadata>{}",
+        &drawn[..=end],
+        escape(&figure.title),
+        escape(&data),
+        &drawn[end + 1..]
+    ))
+}
+
+/// The figure a document written by `svg` shows, if it says.
+pub fn recorded(svg: &str) -> Option<Figure> {
+    let start = svg.find("<metadata>")? + "<metadata>".len();
+    let end = start + svg[start..].find("</metadata>")?;
+    serde_json::from_str(&unescape(&svg[start..end])).ok()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn plot(figure: &Figure, footnote: Option<&str>) -> Result<String> {
     check(figure)?;
     let mut out = String::new();
     {
@@ -345,10 +389,12 @@ mod tests {
                 Series {
                     name: "quadratic".into(),
                     points: vec![(1.0, 1.0), (2.0, 4.0), (4.0, 16.0)],
+                    tolerance: 0.0,
                 },
                 Series {
-                    name: "linear".into(),
+                    name: "linear <&>".into(),
                     points: vec![(1.0, 1.0), (2.0, 2.0), (4.0, 4.0)],
+                    tolerance: 0.5,
                 },
             ],
             bars: vec![],
@@ -390,6 +436,18 @@ mod tests {
             !svg.contains("#000000") && !svg.contains("#FFFFFF"),
             "black or white ink does not read in both themes"
         );
+    }
+
+    #[test]
+    fn a_figure_carries_its_title_and_its_data_which_read_back_unchanged() {
+        let svg = svg(&figure(), None).unwrap();
+        assert!(svg.contains("<title>Work against input size</title>"));
+        assert!(
+            svg.contains("linear &lt;&amp;&gt;"),
+            "the data is not escaped"
+        );
+        assert_eq!(recorded(&svg), Some(figure()));
+        assert_eq!(recorded("<svg></svg>"), None);
     }
 
     #[test]
@@ -450,7 +508,7 @@ mod tests {
         let mut f = figure();
         f.series[1].points.clear();
         let err = svg(&f, None).unwrap_err().to_string();
-        assert!(err.contains("`linear` has no points"), "{err}");
+        assert!(err.contains("`linear <&>` has no points"), "{err}");
     }
 
     #[test]
