@@ -271,8 +271,11 @@ where
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    for (i, m) in f.marks.iter().enumerate() {
-        // Labels step down so that marks close together stay readable.
+    // Left to right, each label a step lower than the one before: a label
+    // runs to the right, above the shorter lines of the marks after it.
+    let mut marks: Vec<&Mark> = f.marks.iter().collect();
+    marks.sort_by(|a, b| a.at.total_cmp(&b.at));
+    for (i, m) in marks.into_iter().enumerate() {
         let top = y1 - (y1 - y0) * (0.04 + 0.08 * i as f64);
         chart
             .draw_series([PathElement::new(
