@@ -37,6 +37,16 @@ impl Figure {
         }
     }
 
+    /// Fixes the x axis' ends (by default 0 to the largest value).
+    pub fn x_range(mut self, min: f64, max: f64) -> Self {
+        self.json = self.json.replacen(
+            r#""x":{"label":"#,
+            &format!(r#""x":{{"min":{},"max":{},"label":"#, num(min), num(max)),
+            1,
+        );
+        self
+    }
+
     /// Fixes the y axis' ends (by default 0 to a little above the largest).
     pub fn y_range(mut self, min: f64, max: f64) -> Self {
         self.json = self.json.replacen(

@@ -71,7 +71,7 @@ pub fn measure(ws: &Workspace, chapter: &Chapter, echo: bool) -> Result<Vec<Figu
     let built = match cargo::build(ws, &subject, Targets::Examples(&names), echo)? {
         Build::Built(built) => built,
         Build::Failed(f) => bail!(
-            "{}'s figure programs do not compile:\n{}{}",
+            "the figure programs of {} do not compile:\n{}\n{}",
             chapter.id(),
             f.first.unwrap_or_default(),
             f.stderr
