@@ -66,7 +66,7 @@ fn main() {
     .x_range(0.0, 100.0)
     .y_range(0.0, 105.0)
     .legend("lower-right")
-    .series("solution: a fixed bucket per user", &kept(&sticky))
-    .series("decoy: the percentage in the hash", &kept(&redrawn))
+    .series("reference solution", &kept(&sticky))
+    .series("a new draw at each percentage (a decoy)", &kept(&redrawn))
     .print();
 }
