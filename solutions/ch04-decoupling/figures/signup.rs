@@ -16,7 +16,7 @@ mod figure;
 #[path = "../../../exercises/ch04-decoupling/benches/ch04/starter.rs"]
 mod starter;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -51,9 +51,9 @@ fn temp_db(name: &str) -> PathBuf {
     path
 }
 
-fn remove(path: &PathBuf) {
+fn remove(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
-        let mut p = path.clone().into_os_string();
+        let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(p);
     }
