@@ -180,6 +180,10 @@ enum Command {
     Figures {
         /// Only these chapters (default: every chapter with figures).
         chapters: Vec<String>,
+        /// Write nothing; fail where the book's figures differ from a fresh
+        /// measurement (as `verify` does).
+        #[arg(long)]
+        check: bool,
     },
     /// Maintainers: record chapters' starters and checks in xtask/pristine.txt
     /// after changing them on purpose.
@@ -275,8 +279,8 @@ fn run(cli: Cli) -> Result<bool> {
         Some(Command::Pristine { chapters }) => {
             pristine::pristine_command(&ws, &chapters_named(&ws, &chapters)?)
         }
-        Some(Command::Figures { chapters }) => {
-            figures::figures_command(&ws, &chapters_named(&ws, &chapters)?)
+        Some(Command::Figures { chapters, check }) => {
+            figures::figures_command(&ws, &chapters_named(&ws, &chapters)?, check)
         }
     }
 }

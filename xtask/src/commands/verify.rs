@@ -315,20 +315,7 @@ fn figures_match(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Result
         Ok(measured) => {
             let lines: Vec<String> = figures::differences(ws, chapter, &measured)?
                 .iter()
-                .map(|d| match d {
-                    figures::Difference::Changed(name, why) => format!(
-                        "{}: the solution measures something else now: {why}",
-                        ws.show(&figures::path(ws, chapter, name))
-                    ),
-                    figures::Difference::Missing(name) => format!(
-                        "{}: not in the book",
-                        ws.show(&figures::path(ws, chapter, name))
-                    ),
-                    figures::Difference::Orphan(name) => format!(
-                        "{}: no figure program draws it any more; delete it",
-                        ws.show(&figures::path(ws, chapter, name))
-                    ),
-                })
+                .map(|d| d.describe(ws, chapter))
                 .collect();
             let fix = format!(
                 "Run `cargo xtask figures {}`, look at the new figures and commit them.",

@@ -272,6 +272,28 @@ not json at all
 {"reason":"build-finished","success":false}"#;
 
     #[test]
+    fn examples_are_built_not_tested_each_named() {
+        let ws = Workspace {
+            root: PathBuf::from("/course"),
+        };
+        let subject = Subject {
+            manifest: PathBuf::from("/scratch/Cargo.toml"),
+            package: "ch02-measure".into(),
+            dir: PathBuf::from("/scratch/ch02"),
+        };
+        let names = ["figures-a".to_string(), "figures-b".to_string()];
+        let cmd = command(&ws, &subject, Targets::Examples(&names));
+        let shown = cmd.shown();
+        assert!(
+            shown.starts_with("cargo build --example figures-a --example figures-b"),
+            "{shown}"
+        );
+        assert!(!shown.contains("--no-run"), "{shown}");
+        let tests = command(&ws, &subject, Targets::Tests);
+        assert!(tests.shown().contains("--no-run"), "{}", tests.shown());
+    }
+
+    #[test]
     fn executables_are_read_from_compiler_artifacts() {
         let m = parse_messages(SAMPLE);
         assert_eq!(

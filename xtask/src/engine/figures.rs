@@ -157,6 +157,25 @@ pub enum Difference {
     Orphan(String),
 }
 
+impl Difference {
+    /// One line for whoever reads `verify` or `figures --check`.
+    pub fn describe(&self, ws: &Workspace, chapter: &Chapter) -> String {
+        match self {
+            Difference::Changed(name, why) => format!(
+                "{}: the solution measures something else now: {why}",
+                ws.show(&path(ws, chapter, name))
+            ),
+            Difference::Missing(name) => {
+                format!("{}: not in the book", ws.show(&path(ws, chapter, name)))
+            }
+            Difference::Orphan(name) => format!(
+                "{}: no figure program draws it any more; delete it",
+                ws.show(&path(ws, chapter, name))
+            ),
+        }
+    }
+}
+
 /// Compares `figures` with `book/src/<id>/figures/` (timed figures only for
 /// being there).
 pub fn differences(
@@ -241,23 +260,32 @@ fn why_changed(book: &str, now: &Figure) -> Result<Option<String>> {
     Ok(Some("its title, axes, bars or marks changed".into()))
 }
 
-/// Writes every figure into the book; returns the files written.
+/// Writes every figure into the book, except one whose file already shows
+/// the same numbers (within its tolerance), so that a run that measured
+/// nothing new leaves git with nothing to commit. Returns each figure's file
+/// and whether it was written.
 pub fn write(
     ws: &Workspace,
     chapter: &Chapter,
     figures: &[Figure],
-) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
+) -> Result<Vec<(PathBuf, bool)>> {
+    let mut files = Vec::new();
     for figure in figures {
         let file = path(ws, chapter, &figure.name);
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir)?;
+        let same = match std::fs::read_to_string(&file) {
+            Ok(text) => !figure.timed && why_changed(&text, figure)?.is_none(),
+            Err(_) => false,
+        };
+        if !same {
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&file, render(figure)?)
+                .with_context(|| format!("writing {}", file.display()))?;
         }
-        std::fs::write(&file, render(figure)?)
-            .with_context(|| format!("writing {}", file.display()))?;
-        written.push(file);
+        files.push((file, !same));
     }
-    Ok(written)
+    Ok(files)
 }
 
 /// The stems of the SVG files in `dir`, by name.
@@ -388,7 +416,18 @@ mod tests {
             )]
         );
         figures[0].title = "Work".into();
-        write(ws, &chapter, &figures).unwrap();
+        let written = write(ws, &chapter, &figures).unwrap();
+        assert_eq!(written, vec![(path(ws, &chapter, "work"), true)]);
+        // Within the tolerance, the book's file is left as it is.
+        figures[0].series[0].tolerance = 1.0;
+        figures[0].series[0].points[1].1 = 2.5;
+        let written = write(ws, &chapter, &figures).unwrap();
+        assert_eq!(written, vec![(path(ws, &chapter, "work"), false)]);
+        let kept = chart::recorded(
+            &std::fs::read_to_string(path(ws, &chapter, "work")).unwrap(),
+        );
+        assert_eq!(kept.unwrap().series[0].points[1].1, 2.0);
+        figures[0].series[0].points[1].1 = 2.0;
         figures[0].timed = true;
         assert!(differences(ws, &chapter, &figures).unwrap().is_empty());
         figures[0].name = "renamed".into();

@@ -468,6 +468,27 @@ mod tests {
     }
 
     #[test]
+    fn extra_examples_join_the_exercises_own_and_change_nothing_else() {
+        let course = Course::new("variant-examples");
+        let ws = &course.ws;
+        let chapter = Chapter::find(ws, "2", "check").unwrap();
+        let plain = manifest(ws, &chapter).unwrap();
+        assert_eq!(with_examples(&plain, &[]).unwrap(), plain);
+        let extra = [("figures-work".to_string(), PathBuf::from("/f/work.rs"))];
+        let m: Table = toml::from_str(&with_examples(&plain, &extra).unwrap()).unwrap();
+        let examples = m["example"].as_array().unwrap();
+        let names: Vec<&str> = examples
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["profile", "figures-work"]);
+        assert_eq!(examples[1]["path"].as_str(), Some("/f/work.rs"));
+        let mut without: Table = m.clone();
+        without["example"].as_array_mut().unwrap().pop();
+        assert_eq!(without, toml::from_str::<Table>(&plain).unwrap());
+    }
+
+    #[test]
     fn each_variant_is_a_member_one_level_below_its_own_workspace_root() {
         let course = Course::new("variant-root");
         let text = root_manifest(&course.ws, "decoy-x").unwrap();
