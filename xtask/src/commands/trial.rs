@@ -27,6 +27,7 @@ pub fn try_command(
 ) -> Result<bool> {
     ui::heading(&format!("{} · wrong solutions", chapter.heading()));
     let mut passed = Vec::new();
+    let mut each = Vec::new();
     for path in paths {
         let name = path
             .file_stem()
@@ -36,19 +37,43 @@ pub fn try_command(
         let files = files_of(chapter, path).with_context(|| {
             format!("reading the wrong solution {}", path.display())
         })?;
-        let subject = variant::assemble(ws, chapter, &format!("try-{name}"), &files)?;
-        let run = checks::run(ws, chapter, &subject, false)?;
+        each.push((name, files));
+    }
+    // All of them built in one cargo invocation when they can be (it keeps
+    // every core busy); one by one otherwise, e.g. when one does not compile.
+    let together: Vec<_> = each
+        .iter()
+        .map(|(name, files)| (variant::package_name("try", name), files.clone()))
+        .collect();
+    let mut prebuilt = checks::build_many(ws, chapter, "try", &together)?
+        .map(|b| b.into_iter().map(Some).collect::<Vec<_>>())
+        .unwrap_or_default();
+    for (i, (name, files)) in each.iter().enumerate() {
+        let run = match prebuilt.get_mut(i).and_then(Option::take) {
+            Some(built) => checks::run_built(
+                chapter,
+                &built.subject,
+                &built.executables,
+                false,
+                None,
+            )?,
+            None => {
+                let subject =
+                    variant::assemble(ws, chapter, &format!("try-{name}"), files)?;
+                checks::run(ws, chapter, &subject, false)?
+            }
+        };
         // In a chapter that judges the learner's own tests, a wrong solution
         // may be a weak test suite: run it against the known mutants too.
         let run = match run {
             Run::Ran(_) => {
-                let own = known_mutants::run(ws, chapter, &files, false)?;
+                let own = known_mutants::run(ws, chapter, files, false)?;
                 known_mutants::join(run, own)
             }
             other => other,
         };
-        if !show_verdict(&name, &run) {
-            passed.push(name);
+        if !show_verdict(name, &run) {
+            passed.push(name.clone());
         }
     }
     let holes = if passed.is_empty() {

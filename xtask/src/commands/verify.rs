@@ -386,19 +386,31 @@ fn decoys_are_rejected(
     tally: &mut Tally,
 ) -> Result<(usize, usize)> {
     let decoys = decoy::load_all(chapter)?;
+    let mut prebuilt = build_decoys_together(ws, chapter, &decoys)?;
     let mut rejected = 0;
     for d in &decoys {
         // A decoy whose edit no longer applies is a failed claim, not a crash:
         // the rest of the chapter is still worth verifying.
         let (ok, detail) = match variant::decoy_files(chapter, d) {
             Ok(files) => {
-                let name = format!("decoy-{}", d.name);
-                let subject = variant::assemble(ws, chapter, &name, &files)?;
                 // Only the decoy's target check decides it; a known-mutant
                 // target is judged by the subject's own tests below.
                 let only = (!d.must_fail.starts_with(known_mutants::NOTICE_PREFIX))
                     .then_some(d.must_fail.as_str());
-                let run = checks::run_only(ws, chapter, &subject, false, only)?;
+                let run = match prebuilt.remove(&d.name) {
+                    Some(built) => checks::run_built(
+                        chapter,
+                        &built.subject,
+                        &built.executables,
+                        false,
+                        only,
+                    )?,
+                    None => {
+                        let name = format!("decoy-{}", d.name);
+                        let subject = variant::assemble(ws, chapter, &name, &files)?;
+                        checks::run_only(ws, chapter, &subject, false, only)?
+                    }
+                };
                 // The known mutants are run only for a decoy they judge: the
                 // other verdicts do not depend on them, and each run rebuilds
                 // every copy of the service.
@@ -417,6 +429,33 @@ fn decoys_are_rejected(
         }
     }
     Ok((rejected, decoys.len()))
+}
+
+/// The chapter's decoys built together in one cargo invocation (the build is
+/// most of a decoy's cost, and one invocation keeps both cores busy), keyed by
+/// decoy name. Decoys judged by the learner's own tests, decoys whose edits no
+/// longer apply, and every decoy of a chapter whose copies cannot share a
+/// workspace are left out: `decoys_are_rejected` builds those one by one.
+fn build_decoys_together(
+    ws: &Workspace,
+    chapter: &Chapter,
+    decoys: &[decoy::Decoy],
+) -> Result<std::collections::BTreeMap<String, checks::Built>> {
+    let mut names = Vec::new();
+    let mut variants = Vec::new();
+    for d in decoys {
+        if d.must_fail.starts_with(known_mutants::NOTICE_PREFIX) {
+            continue;
+        }
+        if let Ok(files) = variant::decoy_files(chapter, d) {
+            names.push(d.name.clone());
+            variants.push((variant::package_name("decoy", &d.name), files));
+        }
+    }
+    let built = checks::build_many(ws, chapter, "decoys", &variants)?;
+    Ok(built
+        .map(|b| names.into_iter().zip(b).collect())
+        .unwrap_or_default())
 }
 
 /// `verify --full`: the slower proofs, per chapter. cargo-mutants over the

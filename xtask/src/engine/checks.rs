@@ -7,6 +7,7 @@
 //! verdicts in the order the checks are written in the test files, which is
 //! the order a learner should read them in.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +19,7 @@ use crate::engine::cargo::{self, Build, CompileFailure, Targets};
 use crate::engine::chapter::Chapter;
 use crate::engine::libtest::{self, Outcome};
 use crate::engine::subject::Subject;
+use crate::engine::variant;
 use crate::ground::ui;
 use crate::ground::workspace::Workspace;
 
@@ -64,7 +66,66 @@ pub fn run_only(
         Build::Built(exes) => exes,
         Build::Failed(failure) => return Ok(Run::DidNotCompile(failure)),
     };
-    let mut tests = in_source_order(chapter, &executables)?;
+    run_built(chapter, subject, &executables, echo, only)
+}
+
+/// Several variants of `chapter` (name, files) built as one scratch workspace
+/// `group` in one cargo invocation, so cargo keeps every core busy instead of
+/// building one small crate after another. Returns each variant's subject and
+/// test executables, in the order given, or `None` when they cannot be built
+/// together (the chapter has a binary, or a variant does not compile): the
+/// caller then builds them one by one with [`run_only`].
+pub fn build_many(
+    ws: &Workspace,
+    chapter: &Chapter,
+    group: &str,
+    variants: &[(String, BTreeMap<PathBuf, String>)],
+) -> Result<Option<Vec<Built>>> {
+    if variants.len() < 2 || variant::has_binary(chapter)? {
+        return Ok(None);
+    }
+    let subjects = variant::assemble_members(
+        ws,
+        chapter,
+        group,
+        variants,
+        variant::Keep::AllTargets,
+    )?;
+    let Some(manifest) = subjects.first().map(|s| s.manifest.clone()) else {
+        return Ok(None);
+    };
+    let Some(mut by_member) = cargo::build_members_tests(ws, &manifest)? else {
+        return Ok(None);
+    };
+    let mut built = Vec::new();
+    for subject in subjects {
+        let Some(executables) = by_member.remove(&subject.dir) else {
+            return Ok(None);
+        };
+        built.push(Built {
+            subject,
+            executables,
+        });
+    }
+    Ok(Some(built))
+}
+
+/// A variant built by [`build_many`].
+pub struct Built {
+    pub subject: Subject,
+    pub executables: Vec<(String, PathBuf)>,
+}
+
+/// Runs the checks (or only the one named `only`) in `executables`, built
+/// from `subject`.
+pub fn run_built(
+    chapter: &Chapter,
+    subject: &Subject,
+    executables: &[(String, PathBuf)],
+    echo: bool,
+    only: Option<&str>,
+) -> Result<Run> {
+    let mut tests = in_source_order(chapter, executables)?;
     if let Some(only) = only {
         tests.retain(|(_, name)| name.rsplit("::").next() == Some(only));
     }

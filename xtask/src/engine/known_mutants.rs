@@ -184,7 +184,13 @@ pub fn run(
             }
         }
     }
-    let subjects = variant::assemble_members(ws, chapter, "known-mutants", &members)?;
+    let subjects = variant::assemble_members(
+        ws,
+        chapter,
+        "known-mutants",
+        &members,
+        variant::Keep::Library,
+    )?;
     let as_given = &subjects[0];
     let mut exes =
         match cargo::build(ws, as_given, Targets::LibTests { all: false }, echo)? {
@@ -621,8 +627,14 @@ mod tests {
             (AS_GIVEN_MEMBER.to_string(), files),
             ("mutant-one-more".to_string(), mutated),
         ];
-        let subjects =
-            variant::assemble_members(&course.ws, &chapter, "km", &members).unwrap();
+        let subjects = variant::assemble_members(
+            &course.ws,
+            &chapter,
+            "km",
+            &members,
+            variant::Keep::Library,
+        )
+        .unwrap();
         let root = std::fs::read_to_string(&subjects[0].manifest).unwrap();
         assert!(
             root.contains("\"as-given\"") && root.contains("\"mutant-one-more\""),

@@ -10,12 +10,14 @@
 //! (ARCHITECTURE.md, "Verdicts are deterministic").
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use crate::engine::cargo::{self, Build, Targets};
 use crate::engine::chapter::Chapter;
 use crate::engine::checks::{self, Run};
 use crate::engine::subject::Subject;
@@ -86,12 +88,17 @@ pub fn soak(
         ("solution", variant::solution_files(chapter)?),
         ("starter", variant::starter_files(chapter)?),
     ];
-    // Build both first, so no run's time includes compiling.
+    // Build both once, first: no run's time includes compiling, and no run
+    // waits for cargo's lock on the target directory while another build
+    // holds it (the runs re-run the same executables).
     let mut built = Vec::new();
     for (name, files) in &subjects {
         let subject = variant::assemble(ws, chapter, &format!("soak-{name}"), files)?;
-        checks::run(ws, chapter, &subject, false)?;
-        built.push((*name, subject));
+        let executables = match cargo::build(ws, &subject, Targets::Tests, false)? {
+            Build::Built(exes) => Some(exes),
+            Build::Failed(_) => None,
+        };
+        built.push((*name, subject, executables));
     }
     let spinner = busy.then(BusyCores::start);
     let busy_threads = spinner.as_ref().map_or(0, |s| s.threads);
@@ -105,11 +112,12 @@ pub fn soak(
     ));
     let started = Instant::now();
     let mut rows = Vec::new();
-    for (name, subject) in &built {
+    for (name, subject, executables) in &built {
         let mut verdicts: BTreeMap<String, usize> = BTreeMap::new();
         let mut ratios = Vec::new();
         for i in 0..runs {
-            let verdict = verdict_of(ws, chapter, name, subject, &mut ratios)?;
+            let verdict =
+                verdict_of(ws, chapter, name, subject, executables, &mut ratios)?;
             *verdicts.entry(verdict).or_default() += 1;
             ui::progress(&format!("  {name}: run {} of {runs}", i + 1), i + 1 == runs);
         }
@@ -128,9 +136,13 @@ fn verdict_of(
     chapter: &Chapter,
     name: &str,
     subject: &Subject,
+    executables: &Option<Vec<(String, PathBuf)>>,
     ratios: &mut Vec<f64>,
 ) -> Result<String> {
-    let run = checks::run(ws, chapter, subject, false)?;
+    let Some(executables) = executables else {
+        return Ok("does not compile".to_string());
+    };
+    let run = checks::run_built(chapter, subject, executables, false, None)?;
     let gate = match &run {
         Run::DidNotCompile(_) => return Ok("does not compile".to_string()),
         Run::Ran(_) if !run.all_passed() => {

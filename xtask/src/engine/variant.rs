@@ -111,17 +111,53 @@ pub fn assemble_with_examples(
     })
 }
 
+/// What each member of [`assemble_members`] keeps of the chapter's targets.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Keep {
+    /// Only the library (what its unit tests need): known mutants.
+    Library,
+    /// Every target, the library under the chapter's own crate name so the
+    /// checks' `use ch04::…` still resolve: decoys built together. Not for a
+    /// chapter with a binary (see [`has_binary`]).
+    AllTargets,
+}
+
+/// `prefix-name` as a package name: letters, digits, `-` and `_` only.
+pub fn package_name(prefix: &str, name: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{prefix}-{name}")
+}
+
+/// Whether the chapter's crate has a binary target. Copies of such a crate
+/// cannot share one workspace: each would put its binary at the same path,
+/// and the checks run the binary by that path.
+pub fn has_binary(chapter: &Chapter) -> Result<bool> {
+    let m = read_toml(&chapter.dir.join("Cargo.toml"))?;
+    Ok(m.contains_key("bin") || chapter.dir.join("src/main.rs").is_file())
+}
+
 /// Writes one scratch workspace `name` of `chapter` whose members are copies
 /// of the chapter's crate, one per `(member, files)`: each in the folder
-/// `member`, under the package name `member`, with only its library target
-/// (what its unit tests need). Known mutants (`known_mutants.rs`) build all
-/// their copies in one cargo invocation this way. Returns the subject of each
-/// member, in the order given.
+/// `member`, under the package name `member`, with the targets `keep` says.
+/// Known mutants (`known_mutants.rs`) and decoys (`checks::build_many`)
+/// build all their copies in one cargo invocation this way, so cargo spreads
+/// them over the cores. Returns the subject of each member, in the order
+/// given.
 pub fn assemble_members(
     ws: &Workspace,
     chapter: &Chapter,
     name: &str,
     members: &[(String, BTreeMap<PathBuf, String>)],
+    keep: Keep,
 ) -> Result<Vec<Subject>> {
     let root = ws
         .scratch_dir()
@@ -141,8 +177,19 @@ pub fn assemble_members(
     let mut subjects = Vec::new();
     for (member, files) in members {
         let mut m = base.clone();
-        for target in ["test", "bench", "example", "bin"] {
-            m.remove(target);
+        match keep {
+            Keep::Library => {
+                for target in ["test", "bench", "example", "bin"] {
+                    m.remove(target);
+                }
+            }
+            Keep::AllTargets => {
+                let lib = m.entry("lib").or_insert_with(|| Value::Table(Table::new()));
+                if let Some(lib) = lib.as_table_mut() {
+                    let crate_name = chapter.package().replace('-', "_");
+                    lib.insert("name".into(), Value::String(crate_name));
+                }
+            }
         }
         if let Some(package) = m.get_mut("package").and_then(Value::as_table_mut) {
             package.insert("name".into(), Value::String(member.clone()));
@@ -486,6 +533,38 @@ mod tests {
         let mut without: Table = m.clone();
         without["example"].as_array_mut().unwrap().pop();
         assert_eq!(without, toml::from_str::<Table>(&plain).unwrap());
+    }
+
+    #[test]
+    fn copies_built_together_keep_their_targets_and_the_chapters_crate_name() {
+        let course = Course::new("variant-together");
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
+        assert!(!has_binary(&chapter).unwrap());
+        let files = starter_files(&chapter).unwrap();
+        let members = vec![
+            (package_name("decoy", "a.b c"), files.clone()),
+            (package_name("decoy", "two"), files),
+        ];
+        assert_eq!(members[0].0, "decoy-a-b-c");
+        let subjects = assemble_members(
+            &course.ws,
+            &chapter,
+            "decoys",
+            &members,
+            Keep::AllTargets,
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(subjects[1].dir.join("Cargo.toml")).unwrap();
+        let m: Table = toml::from_str(&text).unwrap();
+        assert_eq!(m["package"]["name"].as_str(), Some("decoy-two"));
+        assert_eq!(
+            m["lib"]["name"].as_str(),
+            Some("ch02_measure"),
+            "the checks still `use` the chapter's crate by its name"
+        );
+        assert!(m.contains_key("bench") && m.contains_key("test"), "{text}");
+        course.write("exercises/ch02-measure/src/main.rs", "fn main() {}\n");
+        assert!(has_binary(&chapter).unwrap());
     }
 
     #[test]
