@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod check;
 pub mod debrief;
 pub mod doctor;
+pub mod figures;
 pub mod hint;
 pub mod list;
 pub mod mutants;

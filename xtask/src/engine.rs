@@ -14,6 +14,7 @@ pub mod cargo;
 pub mod chapter;
 pub mod checks;
 pub mod decoy;
+pub mod figures;
 pub mod known_mutants;
 pub mod libtest;
 pub mod mutants;

@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod blob;
+pub mod chart;
 pub mod disk;
 pub mod files;
 pub mod process;

@@ -30,8 +30,8 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    bench, book, bundle, check, debrief, doctor, hint, list, mutants, panel, pristine,
-    report, reset, soak, solution, trial, verify, watch,
+    bench, book, bundle, check, debrief, doctor, figures, hint, list, mutants, panel,
+    pristine, report, reset, soak, solution, trial, verify, watch,
 };
 use crate::engine::chapter::Chapter;
 use crate::ground::ui;
@@ -204,6 +204,16 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         markdown: Option<std::path::PathBuf>,
     },
+    /// Maintainers: measure the book's figures against the reference
+    /// solutions and draw them into book/src/<chapter>/figures/ (SVG).
+    Figures {
+        /// Only these chapters (default: every chapter with figures).
+        chapters: Vec<String>,
+        /// Write nothing; fail where the book's figures differ from a fresh
+        /// measurement (as `verify` does).
+        #[arg(long)]
+        check: bool,
+    },
     /// Maintainers: record chapters' starters and checks in xtask/pristine.txt
     /// after changing them on purpose.
     Pristine {
@@ -318,6 +328,9 @@ fn run(cli: Cli) -> Result<bool> {
         }
         Some(Command::Pristine { chapters }) => {
             pristine::pristine_command(&ws, &chapters_named(&ws, &chapters)?)
+        }
+        Some(Command::Figures { chapters, check }) => {
+            figures::figures_command(&ws, &chapters_named(&ws, &chapters)?, check)
         }
     }
 }

@@ -110,6 +110,7 @@ impl Course {
             "exercises/support",
             "exercises/ch02-measure",
             "solutions/ch02-measure",
+            "book/src/ch02-measure/figures",
             "xtask/src",
             "xtask/book-builder/src",
         ] {
@@ -117,6 +118,7 @@ impl Course {
         }
         for file in [
             "Cargo.lock",
+            "solutions/figure.rs",
             "xtask/Cargo.toml",
             "xtask/pristine.txt",
             "xtask/book-builder/Cargo.toml",
@@ -980,6 +982,7 @@ fn verify_fails_on_a_decoy_that_the_checks_do_not_reject_and_names_it() {
         "✗ ch02-measure: decoy harmless is rejected",
         "mistake: The solution itself, with a comment added.",
         "the checks that failed: none",
+        "✓ ch02-measure: the book's figures match a fresh measurement",
         "Failed: ch02-measure: decoy harmless is rejected",
         " passed, 1 failed",
     ] {
@@ -997,14 +1000,22 @@ fn verify_fails_when_the_solution_does_not_beat_the_gate_by_three_times() {
     let course = Course::new("verify-gate");
     set_gate(&course, Some(1_000_000.0));
     set_decoys(&course, &[]);
+    // And a figure gone from the book: the claims fail one by one.
+    std::fs::remove_file(
+        course.path("book/src/ch02-measure/figures/doubling-ratio.svg"),
+    )
+    .unwrap();
     let run = course.run(&["verify", "2", "--chapters-only"]);
     assert!(!run.success, "{}", run.text());
     let text = flat(&run.stdout);
     for want in [
         "✓ ch02-measure: the solution passes every check",
+        "✗ ch02-measure: the book's figures match a fresh measurement",
+        "book/src/ch02-measure/figures/doubling-ratio.svg: not in the book",
+        "Run `cargo xtask figures 2`",
         "✗ ch02-measure: the solution beats the bench gate by 3× or more",
         "(at least 3× is required)",
-        " passed, 1 failed",
+        " passed, 2 failed",
     ] {
         assert!(text.contains(want), "{want:?} in:\n{}", run.stdout);
     }

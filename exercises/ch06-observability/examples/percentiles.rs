@@ -21,8 +21,9 @@ use ch06_observability::{Metrics, Outcome};
 use support::rng::Rng;
 
 // ANCHOR: day
-/// One request's duration in microseconds.
-fn duration_micros(rng: &mut Rng, bad_day: bool) -> u64 {
+/// One request's duration in microseconds (public: the book's figure of these
+/// days, `cargo xtask figures 6`, draws the same durations).
+pub fn duration_micros(rng: &mut Rng, bad_day: bool) -> u64 {
     if bad_day && rng.chance(2) {
         return 1_000_000 + rng.below(1_000_000); // stuck until the timeout
     }

@@ -19,8 +19,8 @@ use crate::engine::checks::{self, Run};
 use crate::engine::libtest::{self, Outcome};
 use crate::engine::subject::Subject;
 use crate::engine::{
-    bench, book, bundle, bundle_trial, decoy, known_mutants, mutants, pristine, soak,
-    variant,
+    bench, book, bundle, bundle_trial, decoy, figures, known_mutants, mutants,
+    pristine, soak, variant,
 };
 use crate::ground::disk;
 use crate::ground::files;
@@ -298,6 +298,9 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
     );
     let starter = starter_fails(ws, chapter, tally)?;
     let (solution, ratio) = solution_passes(ws, chapter, tally)?;
+    if solution && !figures::programs(chapter)?.is_empty() {
+        figures_match(ws, chapter, tally)?;
+    }
     let decoys = decoys_are_rejected(ws, chapter, tally)?;
     Ok(Row {
         id: id.to_string(),
@@ -391,6 +394,39 @@ fn solution_passes(
         _ => "-".to_string(),
     };
     Ok((passes, ratio))
+}
+
+/// The book's figures of counts are what the solution measures today (timed
+/// figures need only be there). The figure programs are examples of the
+/// solution's scratch crate, so only they compile here.
+fn figures_match(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Result<()> {
+    let id = chapter.id();
+    let started = std::time::Instant::now();
+    let (ok, detail) = match figures::measure(ws, chapter, false) {
+        Err(e) => (false, format!("{e:#}")),
+        Ok(measured) => {
+            let lines: Vec<String> = figures::differences(ws, chapter, &measured)?
+                .iter()
+                .map(|d| d.describe(ws, chapter))
+                .collect();
+            let fix = format!(
+                "Run `cargo xtask figures {}`, look at the new figures and commit them.",
+                chapter.card.number
+            );
+            (lines.is_empty(), format!("{}\n{fix}", lines.join("\n")))
+        }
+    };
+    tally.claim(
+        ok,
+        &format!("{id}: the book's figures match a fresh measurement"),
+        &detail,
+    );
+    let secs = started.elapsed().as_secs_f64();
+    ui::line(format!(
+        "      {}",
+        ui::dim(&format!("measured and drawn in {secs:.1} s"))
+    ));
+    Ok(())
 }
 
 /// The solution beats the gate by at least 3× its minimum ratio, so the gate

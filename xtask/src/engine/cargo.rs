@@ -24,6 +24,8 @@ pub enum Targets<'a> {
     /// The library's unit tests: of the subject's package, or (`all`) of
     /// every member of its workspace.
     LibTests { all: bool },
+    /// These examples, debug profile (the book's figure programs).
+    Examples(&'a [String]),
 }
 
 pub enum Build {
@@ -114,7 +116,15 @@ fn command(ws: &Workspace, subject: &Subject, targets: Targets<'_>) -> Cmd {
         Targets::Tests => Cmd::cargo(ws).args(["test", "--test", "*"]),
         Targets::Bench(name) => Cmd::cargo(ws).args(["bench", "--bench", name]),
         Targets::LibTests { .. } => Cmd::cargo(ws).args(["test", "--lib"]),
+        Targets::Examples(names) => {
+            let mut cmd = Cmd::cargo(ws).arg("build");
+            for name in names {
+                cmd = cmd.args(["--example", name]);
+            }
+            cmd
+        }
     };
+    let building_only = !matches!(targets, Targets::Examples(_));
     // The learner's crate is in the root workspace, where cargo runs anyway:
     // leave the manifest path out so the echoed command is one to retype.
     if subject.manifest != ws.root.join("Cargo.toml") {
@@ -125,8 +135,10 @@ fn command(ws: &Workspace, subject: &Subject, targets: Targets<'_>) -> Cmd {
     } else {
         cmd.args(["--package", &subject.package])
     };
-    cmd.args(["--no-run", "--quiet"])
-        .arg(format!("--message-format={format}"))
+    if building_only {
+        cmd = cmd.arg("--no-run");
+    }
+    cmd.arg("--quiet").arg(format!("--message-format={format}"))
 }
 
 /// One line about the compiler's warnings on the learner's code, if any.
@@ -303,6 +315,28 @@ mod tests {
 {"reason":"compiler-artifact","target":{"name":"checks","kind":["test"]},"executable":"/t/debug/deps/checks-abc"}
 not json at all
 {"reason":"build-finished","success":false}"#;
+
+    #[test]
+    fn examples_are_built_not_tested_each_named() {
+        let ws = Workspace {
+            root: PathBuf::from("/course"),
+        };
+        let subject = Subject {
+            manifest: PathBuf::from("/scratch/Cargo.toml"),
+            package: "ch02-measure".into(),
+            dir: PathBuf::from("/scratch/ch02"),
+        };
+        let names = ["figures-a".to_string(), "figures-b".to_string()];
+        let cmd = command(&ws, &subject, Targets::Examples(&names));
+        let shown = cmd.shown();
+        assert!(
+            shown.starts_with("cargo build --example figures-a --example figures-b"),
+            "{shown}"
+        );
+        assert!(!shown.contains("--no-run"), "{shown}");
+        let tests = command(&ws, &subject, Targets::Tests);
+        assert!(tests.shown().contains("--no-run"), "{}", tests.shown());
+    }
 
     #[test]
     fn executables_are_read_from_compiler_artifacts() {

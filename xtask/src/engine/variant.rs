@@ -72,12 +72,25 @@ pub fn assemble(
     variant: &str,
     files: &BTreeMap<PathBuf, String>,
 ) -> Result<Subject> {
+    assemble_with_examples(ws, chapter, variant, files, &[])
+}
+
+/// `assemble`, with more example targets: `(name, absolute path)` each (the
+/// book's figure programs, `figures.rs`). Only targets are added, so the
+/// library and the dependencies built for the variant's checks are reused.
+pub fn assemble_with_examples(
+    ws: &Workspace,
+    chapter: &Chapter,
+    variant: &str,
+    files: &BTreeMap<PathBuf, String>,
+    examples: &[(String, PathBuf)],
+) -> Result<Subject> {
     let root = ws
         .scratch_dir()
         .join("variants")
         .join(chapter.id())
         .join(variant);
-    let manifest = manifest(ws, chapter)?;
+    let manifest = with_examples(&manifest(ws, chapter)?, examples)?;
     let root_manifest = root_manifest(ws, variant)?;
     let lock = std::fs::read_to_string(ws.root.join("Cargo.lock")).unwrap_or_default();
     let crate_dir = PathBuf::from(variant);
@@ -196,6 +209,26 @@ pub fn assemble_members(
         });
     }
     Ok(subjects)
+}
+
+/// `manifest` with `examples` added to its `[[example]]` targets.
+fn with_examples(manifest: &str, examples: &[(String, PathBuf)]) -> Result<String> {
+    if examples.is_empty() {
+        return Ok(manifest.to_string());
+    }
+    let mut m: Table = toml::from_str(manifest)?;
+    let targets = m
+        .entry("example")
+        .or_insert_with(|| Value::Array(Vec::new()))
+        .as_array_mut()
+        .context("[[example]] is not a list of targets")?;
+    for (name, path) in examples {
+        let mut t = Table::new();
+        t.insert("name".into(), Value::String(name.clone()));
+        t.insert("path".into(), Value::String(path.display().to_string()));
+        targets.push(Value::Table(t));
+    }
+    Ok(format!("{GENERATED}\n{}", toml::to_string(&m)?))
 }
 
 /// The scratch workspace's root manifest: one member, the root's profiles.
@@ -479,6 +512,27 @@ mod tests {
         assert!(Path::new(bench["path"].as_str().unwrap()).is_file());
         let example = &m["example"].as_array().unwrap()[0];
         assert_eq!(example["name"].as_str(), Some("profile"));
+    }
+
+    #[test]
+    fn extra_examples_join_the_exercises_own_and_change_nothing_else() {
+        let course = Course::new("variant-examples");
+        let ws = &course.ws;
+        let chapter = Chapter::find(ws, "2", "check").unwrap();
+        let plain = manifest(ws, &chapter).unwrap();
+        assert_eq!(with_examples(&plain, &[]).unwrap(), plain);
+        let extra = [("figures-work".to_string(), PathBuf::from("/f/work.rs"))];
+        let m: Table = toml::from_str(&with_examples(&plain, &extra).unwrap()).unwrap();
+        let examples = m["example"].as_array().unwrap();
+        let names: Vec<&str> = examples
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["profile", "figures-work"]);
+        assert_eq!(examples[1]["path"].as_str(), Some("/f/work.rs"));
+        let mut without: Table = m.clone();
+        without["example"].as_array_mut().unwrap().pop();
+        assert_eq!(without, toml::from_str::<Table>(&plain).unwrap());
     }
 
     #[test]
