@@ -62,7 +62,6 @@ pub fn customer_report(conn: &Connection) -> rusqlite::Result<Vec<CustomerReport
     Ok(report)
 }
 
-// ANCHOR: orders_of
 /// One customer's orders, newest first, each with its items.
 fn orders_of(
     conn: &Connection,
@@ -90,7 +89,6 @@ fn orders_of(
     }
     Ok(orders)
 }
-// ANCHOR_END: orders_of
 
 /// One order's line items, in the order they were added.
 fn items_of(conn: &Connection, order_id: i64) -> rusqlite::Result<Vec<LineItem>> {

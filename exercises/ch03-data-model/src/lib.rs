@@ -7,7 +7,7 @@
 //! costs today (see the book's chapter 3):
 //!
 //! ```text
-//! cargo run -p ch03-data-model --example explain
+//! cargo run -p ch03-data-model --example explain --release
 //! ```
 //!
 //! The contract with the checks: they call `Store::open` and the methods of

@@ -1465,15 +1465,25 @@ fn an_accounts_orders_come_newest_first() {
             .map(|i| mine.iter().position(|m| m == i))
             .collect::<Vec<_>>()
     };
+    let first_wrong = (0..got.len().max(mine.len()))
+        .find(|&i| got.get(i) != mine.get(i))
+        .unwrap_or(0);
+    let placed = |i: usize| match totals(&got).get(i) {
+        Some(Some(p)) => format!("the order placed {} of 40", 40 - p),
+        Some(None) => "an order that is not one of this account's".to_string(),
+        None => "nothing (the list ended)".to_string(),
+    };
     assert!(
         got == mine,
         "orders_of should list the account's 40 orders newest first, that is in the \
          reverse of the order they were placed (several were placed in the same \
          millisecond, and halfway the clock stepped back 3 ms, so created_at goes down \
-         once); saw {} orders, positions in the expected list: {:?}. Look at \
-         Store::orders_of in {STORE_RS}.",
+         once); saw {} orders, the first out of place at position {}: expected the order \
+         placed {} of 40, saw {}. Look at Store::orders_of in {STORE_RS}.",
         got.len(),
-        totals(&got)
+        first_wrong + 1,
+        40 - first_wrong,
+        placed(first_wrong)
     );
 }
 
@@ -1815,6 +1825,24 @@ fn assert_searches(db: &StepCounter, what: &str, sql: &[String], scan_ok: bool) 
                 tables.join(", "),
                 indexes.join("; ")
             ));
+        }
+        let walks_an_index = plan
+            .iter()
+            .any(|p| p.trim_start().starts_with("SCAN") && p.contains("INDEX"));
+        if walks_an_index {
+            panic!(
+                "Store::{what} walks an index of {} from its first entry instead of \
+                 searching it for where the result starts (the plan says SCAN … USING \
+                 INDEX): every entry before the rows it returns is read too.\n  SQL:  \
+                 {}\n  plan: {}\n{}\nAt a million rows, a call that returns rows from deep \
+                 in the order reads everything before them. Look at Store::{what} in \
+                 {STORE_RS} (what tells SQLite where to start?) and the indexes in \
+                 {SCHEMA_RS}.",
+                tables.join(", "),
+                one_line(sql),
+                plan.join(" / "),
+                notes.join("\n")
+            );
         }
         panic!(
             "Store::{what} reads every row of {} instead of searching an index.\n  SQL:  \

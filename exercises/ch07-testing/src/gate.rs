@@ -13,13 +13,17 @@ pub const MAX_GROWTH_PERCENT: u32 = 20;
 /// The gate's verdict, with the two figures it compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comparison {
+    /// The baseline's figure: the very one the verdict was decided on.
     pub baseline: Duration,
+    /// The candidate's figure, computed the same way.
     pub candidate: Duration,
     /// True when the candidate is worse than the gate allows.
     pub regressed: bool,
 }
 
-/// Compares two runs' latencies.
+/// Compares two runs' latencies (each in any order, either possibly empty:
+/// a run with no latencies counts as zero, and any figure above zero is more
+/// than 20% over zero). Gives a verdict for any input; never panics.
 pub fn compare(baseline: &[Duration], candidate: &[Duration]) -> Comparison {
     let baseline = mean(baseline);
     let candidate = mean(candidate);

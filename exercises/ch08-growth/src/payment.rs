@@ -3,6 +3,22 @@
 //! The request carries an `Idempotency-Key` header chosen by the client, and
 //! a body `{"order": "o-17", "amount_cents": 1299}`. The client sends the same
 //! key again whenever it retries this payment.
+//!
+//! What the contract leaves open is written on the chapter's page (promise 4);
+//! in short:
+//! - without a usable session the answer is 401, before anything else is
+//!   looked at; a missing, empty or longer-than-255 key is then a 400;
+//! - "the same body" means the same `order` and `amount_cents`, however the
+//!   JSON was spaced or ordered;
+//! - a copy that arrives while the first attempt is still running may wait for
+//!   its answer or get 409 at once (either, also when that attempt fails); it
+//!   never reaches the provider;
+//! - the provider may take up to 20 s, and an attempt waiting for it keeps its
+//!   key; an attempt that never finishes (its request was cancelled, or its
+//!   instance died and runs none of its code again) stops blocking its key
+//!   within 10 minutes;
+//! - time, for anything stored, is [`crate::db::now_ms`] (tokio's clock, which
+//!   the checks pause and move).
 
 use axum::Json;
 use axum::extract::State;

@@ -5,6 +5,10 @@
 //! Reads outnumber writes by far, and the primary database is the one part
 //! that does not grow by adding instances. The database has a read replica
 //! (see src/db.rs).
+//!
+//! Read-your-writes is owed to the user, not to one session: after a user
+//! changes their address, every session of theirs (another device, one opened
+//! before the change) reads the new address, through any instance.
 
 use axum::Json;
 use axum::extract::{Path, State};

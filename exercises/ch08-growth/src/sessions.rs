@@ -1,5 +1,13 @@
 //! Sessions: who is logged in. `POST /login` creates one and answers its token;
 //! every other request names it in an `Authorization: Bearer <token>` header.
+//!
+//! A token must be something only the service could have issued: a token that
+//! `POST /login` never handed out (made up from a user's name, say) is a 401.
+//!
+//! The one thing every instance shares is the database file named in
+//! `Config::database` (see src/app.rs). `Database` (src/db.rs) is not `Clone`:
+//! a store that needs the file may share the instance's `Database` or open a
+//! connection of its own to the same file, as you prefer.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

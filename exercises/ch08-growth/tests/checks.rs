@@ -118,19 +118,37 @@ async fn a_rollout_change_made_through_one_instance_holds_on_every_instance() {
         status, 200,
         "PUT /admin/features/new-checkout answered {status} {body}"
     );
-    for (i, instance) in pair.iter().enumerate() {
-        let (_, seen) = instance.get("/features/new-checkout", Some(&token)).await;
-        assert!(
-            seen["enabled"] == false,
-            "Both instances had answered that alice has new-checkout; then the kill \
-             switch was pulled through instance 2, and instance {} still answered \
-             {seen}, expected {{\"enabled\":false}}. A kill switch that stops only some \
-             instances leaves part of the traffic on the broken feature. Look at where \
-             src/app.rs keeps each feature's rollout, and for how long an instance \
-             goes on using what it read.",
-            i + 1
-        );
+    let mut seen = Vec::new();
+    for instance in &pair {
+        seen.push(instance.get("/features/new-checkout", Some(&token)).await.1);
     }
+    let killed = Rollout {
+        percent: 100,
+        killed: true,
+    };
+    let decided_on = killed.is_enabled_for("new-checkout", "alice");
+    let (one, two) = (&seen[0], &seen[1]);
+    let why = if decided_on {
+        "Asked directly, the rollout { percent: 100, killed: true } answers that \
+         alice has it: the kill switch loses to a full rollout. Look at \
+         `is_enabled_for` in src/rollout.rs."
+    } else if two["enabled"] != false {
+        "Even instance 2, through which the switch was pulled, still answers with \
+         the old setting: the second PUT did not replace the first where settings \
+         are kept. Look at `set_feature` in src/app.rs."
+    } else {
+        "Instance 2 applies the switch and instance 1 does not: a kill switch that \
+         stops only some instances leaves part of the traffic on the broken \
+         feature. Look at where src/app.rs keeps each feature's rollout, and for \
+         how long an instance goes on using what it read."
+    };
+    assert!(
+        one["enabled"] == false && two["enabled"] == false,
+        "Both instances had answered that alice has new-checkout (100%); then the \
+         kill switch was pulled through instance 2 ({{\"percent\": 100, \"killed\": \
+         true}}): expected {{\"enabled\":false}} from both, saw {one} from instance \
+         1 and {two} from instance 2. {why}"
+    );
 }
 
 #[tokio::test]
@@ -194,6 +212,8 @@ async fn a_user_reads_their_own_write_through_the_other_instance() {
     let dir = TempDir::new();
     let pair = [start(&dir, HOUR, 0).await, start(&dir, HOUR, 1).await];
     let token = login_at(&pair[0], "alice").await;
+    // The same user on a second device: another session of hers.
+    let laptop = login_at(&pair[1], "alice").await;
     let address = json!({ "address": "12 Harbour Road" });
     let (status, body) = pair[0].put("/profile", Some(&token), &address).await;
     assert_eq!(status, 200, "PUT /profile answered {status} {body}");
@@ -209,6 +229,59 @@ async fn a_user_reads_their_own_write_through_the_other_instance() {
             i + 1
         );
     }
+    for (i, instance) in pair.iter().enumerate().rev() {
+        let (status, body) = instance.get("/profile/alice", Some(&laptop)).await;
+        assert!(
+            status == 200 && body["address"] == "12 Harbour Road",
+            "alice changed her address on her phone (one session) through instance \
+             1, then read her profile on her laptop (another session of hers, \
+             logged in before the change) through instance {} (replica lag: one \
+             hour): expected 200 with \"12 Harbour Road\", saw {status} {body}. \
+             Read-your-writes is owed to the user, on every device, not to the \
+             session that wrote. Look at src/profiles.rs, and at what the last \
+             write is recorded against.",
+            i + 1
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_token_the_service_never_issued_is_refused() {
+    let provider = FakeProvider::new(Duration::ZERO);
+    let cluster = Cluster::open(&provider).await;
+    let alice = cluster.login("alice").await;
+    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut tampered = alice.clone();
+    let last = tampered.pop().unwrap_or('0');
+    tampered.push(if last == '0' { '1' } else { '0' });
+    let forged = [
+        ("alice".to_string(), "alice's name"),
+        (hex("alice"), "alice's name in hexadecimal"),
+        ("YWxpY2U=".to_string(), "alice's name in base64"),
+        ("bob".to_string(), "the name of bob, who never logged in"),
+        (hex("bob"), "bob's name in hexadecimal"),
+        (tampered, "alice's token with its last character changed"),
+    ];
+    for (instance, (token, what)) in forged.iter().enumerate() {
+        let (status, body) = cluster
+            .get_unchecked(instance % 2, "/me", Some(token))
+            .await;
+        assert!(
+            status == 401,
+            "GET /me through instance {} with a token the service never issued \
+             (`Bearer {token}`: {what}): expected 401, saw {status} {body}. A token \
+             that anyone can make up from a user's name logs anyone in as anyone: a \
+             token must be something only the service could have issued. Look at \
+             src/sessions.rs, at how a token is made and how it is recognised.",
+            instance % 2 + 1
+        );
+    }
+    let (status, body) = cluster.get(1, "/me", Some(&alice)).await;
+    assert!(
+        status == 200 && body["user"] == "alice",
+        "alice's real token, after the forged ones were refused: expected 200 with \
+         {{\"user\":\"alice\"}}, saw {status} {body}. Look at src/sessions.rs."
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -257,7 +330,7 @@ fn ten_percent_of_100000_users_get_a_feature_within_one_point() {
 }
 
 #[test]
-fn zero_percent_reaches_nobody_among_200000_users() {
+fn zero_percent_reaches_nobody_in_either_population_of_100000_users() {
     for (name, users) in populations() {
         let n = count_enabled(&at(0), "new-checkout", &users);
         assert_eq!(
@@ -303,7 +376,26 @@ fn raising_a_rollout_from_10_to_20_percent_keeps_everyone_already_in() {
 fn every_step_of_a_rollout_keeps_the_users_before_it_from_0_to_100_percent() {
     let users: Vec<String> = (0..10_000).map(|i| format!("member-{i}")).collect();
     // Beyond 100 is everybody too, up to the type's maximum.
-    let steps = [0, 1, 2, 5, 25, 50, 75, 99, 100, 101, u32::MAX];
+    // Several values above 100, so that no overflow or truncation of the
+    // percentage hides behind a lucky one.
+    let steps = [
+        0,
+        1,
+        2,
+        5,
+        25,
+        50,
+        75,
+        99,
+        100,
+        101,
+        256,
+        300,
+        1_000,
+        65_536,
+        42_949_673,
+        u32::MAX,
+    ];
     let mut before: HashSet<&String> = HashSet::new();
     let mut previous = 0;
     for percent in steps {
@@ -312,26 +404,33 @@ fn every_step_of_a_rollout_keeps_the_users_before_it_from_0_to_100_percent() {
             .filter(|u| at(percent).is_enabled_for("wishlist", u))
             .collect();
         let lost = before.difference(&now).count();
+        let above = if percent > 100 {
+            " (a percentage above 100 means everybody, like 100)"
+        } else {
+            ""
+        };
         assert!(
             lost == 0,
-            "Rollout of wishlist raised from {previous}% to {percent}%: {lost} users \
-             who had it lost it. Expected each step to keep everyone from the step \
-             before. Look at `is_enabled_for` in src/rollout.rs."
+            "Rollout of wishlist raised from {previous}% to {percent}%{above}: {lost} \
+             users who had it lost it. Expected each step to keep everyone from the \
+             step before. Look at `is_enabled_for` in src/rollout.rs, at what it does \
+             with {percent}."
         );
         let expected = users.len() * percent.min(100) as usize / 100;
+        // About four standard deviations of a fair draw, never below zero.
         let within = match percent {
             0 | 100.. => 0,
-            _ => 150,
+            _ => (expected / 2).min(150),
         };
         assert!(
             now.len().abs_diff(expected) <= within,
-            "Rollout {{ percent: {percent} }} of wishlist over 10,000 users: {} have \
-             it, expected {expected}{}. Look at `is_enabled_for` in src/rollout.rs.",
+            "Rollout {{ percent: {percent} }}{above} of wishlist over 10,000 users: {} \
+             have it, expected {}. Look at `is_enabled_for` in src/rollout.rs.",
             now.len(),
             if within == 0 {
-                " exactly".to_string()
+                format!("exactly {expected}")
             } else {
-                format!(" ± {within}")
+                format!("{} to {}", expected - within, expected + within)
             },
         );
         before = now;
@@ -342,7 +441,7 @@ fn every_step_of_a_rollout_keeps_the_users_before_it_from_0_to_100_percent() {
 #[test]
 fn the_kill_switch_turns_a_feature_off_for_everyone() {
     let users: Vec<String> = (0..10_000).map(|i| format!("user-{i}")).collect();
-    for percent in [100, 10, 0] {
+    for percent in [u32::MAX, 101, 100, 10, 0] {
         let killed = Rollout {
             percent,
             killed: true,
@@ -352,7 +451,8 @@ fn the_kill_switch_turns_a_feature_off_for_everyone() {
             n, 0,
             "Rollout {{ percent: {percent}, killed: true }}: {n} of 10,000 users still \
              have new-checkout, expected none: the kill switch wins over every \
-             percentage. Look at `is_enabled_for` in src/rollout.rs."
+             percentage, those above 100 included. Look at `is_enabled_for` in \
+             src/rollout.rs."
         );
     }
 }
@@ -403,6 +503,58 @@ fn a_user_gets_the_same_answer_every_time_and_on_every_thread() {
             changed.iter().take(3).collect::<Vec<_>>(),
         );
     }
+}
+
+#[test]
+fn the_rollout_answer_comes_from_a_hash_no_rust_release_may_change() {
+    // What a user gets must be the same after the next Rust release, which no
+    // run of this process can observe; so this check reads the code. std's
+    // hashers say in their documentation that their output may change between
+    // releases (or is seeded per process).
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    let mut folders = vec![src.clone()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                for name in ["DefaultHasher", "RandomState"] {
+                    if code.contains(name) {
+                        let shown = path.strip_prefix(&src).unwrap_or(&path);
+                        found.push(format!(
+                            "src/{}:{} uses {name}",
+                            shown.display(),
+                            n + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    assert!(
+        found.is_empty(),
+        "Expected each user's rollout answer to come from a function whose output is \
+         fixed by a published definition, so that it stays the same in every process \
+         and after every upgrade of Rust; saw {}. The standard library does not \
+         promise that its hashers give the same output in the next release (and \
+         seeds one of them per process): a user would see their features change \
+         the day the service is rebuilt. Look at what decides the answer in \
+         `is_enabled_for` (src/rollout.rs).",
+        found.join("; ")
+    );
 }
 
 #[test]
@@ -482,18 +634,21 @@ async fn fifty_concurrent_retries_through_two_instances_charge_exactly_once() {
     let provider = FakeProvider::new(Duration::from_secs(2));
     let cluster = Cluster::open(&provider).await;
     let alice = cluster.login("alice").await;
+    // Half of the copies arrive at once, the rest one every 80 ms while the
+    // first attempt is still waiting for the provider (2 s).
     let answers = cluster
         .pay_concurrently(&alice, "k-50", "o-50", 4999, 50)
         .await;
     let (calls, charged) = (provider.calls(), provider.charged());
     assert!(
         calls == 1,
-        "50 copies of one POST /payments (Idempotency-Key k-50) arrived together, \
-         alternating between two instances, while the provider took 2 s to answer: \
-         the provider was called {calls} times (took the money {charged} times), \
-         expected exactly once. Retries that arrive while the first attempt is still \
-         in flight, on any instance, must not reach the provider. Look at `pay` in \
-         src/payment.rs."
+        "50 copies of one POST /payments (Idempotency-Key k-50), alternating between \
+         two instances: 25 arrived together, the other 25 one every 80 ms during the \
+         2 s the provider took to answer the first: the provider was called {calls} \
+         times (took the money {charged} times), expected exactly once. Retries that \
+         arrive while the first attempt is still in flight, on any instance and at \
+         any moment of it, must not reach the provider: an attempt that is still \
+         running must keep its key. Look at `pay` in src/payment.rs."
     );
     let oks: HashSet<String> = answers
         .iter()
@@ -525,6 +680,110 @@ async fn fifty_concurrent_retries_through_two_instances_charge_exactly_once() {
         later.0,
         later.1,
         provider.calls()
+    );
+}
+
+#[tokio::test]
+async fn retries_racing_through_two_processes_charge_exactly_once() {
+    let dir = TempDir::new();
+    let pair = [start(&dir, HOUR, 0).await, start(&dir, HOUR, 1).await];
+    let alice = login_at(&pair[0], "alice").await;
+    // Each process has its own DemoProvider, which numbers its charges from
+    // ch_1: one payment through instance 2 first, so that a charge made by
+    // each process shows as two different charge ids.
+    let warm = exchange_with(
+        pair[1].addr,
+        "POST",
+        "/payments",
+        Some(&alice),
+        &[("idempotency-key", "k-warm")],
+        Some(&json!({ "order": "o-warm", "amount_cents": 100 })),
+    )
+    .await;
+    assert_eq!(
+        warm.0, 200,
+        "POST /payments (key k-warm) through instance 2 answered {} {}; expected \
+         200. Look at `pay` in src/payment.rs.",
+        warm.0, warm.1
+    );
+    // Hold the database's write lock while eight copies of one payment reach
+    // the two processes (four each), so that every copy has done whatever
+    // it does before its first write when the lock is let go: the race two
+    // real instances run now and then, made to happen every time.
+    let holder = Database::open(&dir.path().join("shop.db"), LAG)
+        .expect("opening the shared database");
+    holder
+        .primary()
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("taking the database's write lock");
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let addr = pair[i % 2].addr;
+        let token = alice.clone();
+        tasks.spawn(async move {
+            exchange_with(
+                addr,
+                "POST",
+                "/payments",
+                Some(&token),
+                &[("idempotency-key", "k-race")],
+                Some(&json!({ "order": "o-race", "amount_cents": 2500 })),
+            )
+            .await
+        });
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    holder
+        .primary()
+        .execute_batch("COMMIT")
+        .expect("letting go of the database's write lock");
+    let mut answers = Vec::new();
+    while let Some(answer) = tasks.join_next().await {
+        match answer {
+            Ok(answer) => answers.push(answer),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("a concurrent POST /payments was cancelled: {e}"),
+        }
+    }
+    let later = exchange_with(
+        pair[0].addr,
+        "POST",
+        "/payments",
+        Some(&alice),
+        &[("idempotency-key", "k-race")],
+        Some(&json!({ "order": "o-race", "amount_cents": 2500 })),
+    )
+    .await;
+    answers.push(later.clone());
+    let charges: HashSet<String> = answers
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, b)| b["charge_id"].to_string())
+        .collect();
+    assert!(
+        charges.len() <= 1,
+        "Eight copies of one POST /payments (Idempotency-Key k-race) reached two \
+         instances in two processes at the same moment (four each), then one more \
+         retry came: expected one charge, every 200 answering it; saw {} different \
+         charges: {}. Each process's provider numbers its own charges, so two \
+         charge ids mean both processes charged: each decided that its copy was \
+         the first. A read that finds no record, followed by a write, is two \
+         steps, and another process can take both between them. Look at `pay` in \
+         src/payment.rs, at what decides which copy charges.",
+        charges.len(),
+        answers
+            .iter()
+            .map(|(s, b)| format!("{s} {b}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    assert!(
+        later.0 == 200,
+        "After eight concurrent copies of payment k-race through two processes, one \
+         more retry answered {} {}; expected 200 with the one charge. Look at `pay` \
+         in src/payment.rs.",
+        later.0,
+        later.1
     );
 }
 
@@ -576,6 +835,19 @@ async fn two_users_may_choose_the_same_key_for_two_payments() {
     let bob = cluster.login("bob").await;
     let for_alice = cluster.pay(0, &alice, Some("1"), "o-1", 500).await;
     let for_bob = cluster.pay(1, &bob, Some("1"), "o-1", 500).await;
+    let provider_shared = provider.calls() == 2 && provider.charged() == 1;
+    assert!(
+        !provider_shared,
+        "alice and bob each paid 500 cents for their own order o-1, both with \
+         Idempotency-Key \"1\": the service asked the provider twice (right), but \
+         the provider took the money once and answered bob with alice's charge (saw \
+         alice {} {} and bob {} {}): both requests reached the provider under the \
+         same key of its own, and the provider charges each of its keys once (see \
+         src/payments.rs). The provider's key must be unique for the payment, not \
+         only for the client that chose it. Look at `pay` in src/payment.rs, at the \
+         key the provider is given.",
+        for_alice.0, for_alice.1, for_bob.0, for_bob.1
+    );
     assert!(
         for_alice.0 == 200 && for_bob.0 == 200 && for_alice.1 != for_bob.1,
         "alice and bob each paid 500 cents for their own order o-1, both with \
@@ -593,6 +865,32 @@ async fn two_users_may_choose_the_same_key_for_two_payments() {
         2,
         "Two users' payments with the same key: the provider took the money {} \
          times, expected twice (once for each user). Look at `pay` in src/payment.rs.",
+        provider.charged()
+    );
+    // Names and keys that run together: "alic" + "e1" and "alice" + "1".
+    let alic = cluster.login("alic").await;
+    let first = cluster.pay(0, &alic, Some("e1"), "o-9", 700).await;
+    let second = cluster.pay(1, &alice, Some("1x"), "o-9", 700).await;
+    let third = cluster.pay(0, &alice, Some("e1"), "o-9", 700).await;
+    let fourth = cluster.pay(1, &alic, Some("e1x"), "o-9", 700).await;
+    let answers = [&first, &second, &third, &fourth];
+    let bodies: HashSet<String> = answers.iter().map(|a| a.1.to_string()).collect();
+    assert!(
+        answers.iter().all(|a| a.0 == 200)
+            && bodies.len() == 4
+            && provider.charged() == 6,
+        "Users \"alic\" and \"alice\" each paid for their own order o-9 (700 \
+         cents), with keys that run together with their names (\"alic\" + \"e1\", \
+         \"alice\" + \"1x\", \"alice\" + \"e1\", \"alic\" + \"e1x\"): expected four \
+         different 200 responses and four more charges (6 in all), saw {} (the \
+         provider took the money {} times). Two different (user, key) pairs must \
+         never be mistaken for one: whatever identifies a payment must keep the \
+         user and the key apart. Look at `pay` in src/payment.rs.",
+        answers
+            .iter()
+            .map(|a| format!("{} {}", a.0, a.1))
+            .collect::<Vec<_>>()
+            .join(", "),
         provider.charged()
     );
 }
@@ -781,24 +1079,40 @@ async fn a_payment_without_an_idempotency_key_is_refused_with_400() {
 
 #[tokio::test(start_paused = true)]
 async fn a_payment_whose_first_attempt_was_abandoned_can_still_be_completed() {
+    for died in [false, true] {
+        abandon_then_retry(died).await;
+    }
+}
+
+/// A first attempt stopped 1 s in, while the provider (10 s) still works on
+/// it: cancelled (its client disconnected, and its code is dropped) or, when
+/// `died`, frozen for good (its instance died: none of its code runs again,
+/// clean-up included); then a retry every 30 s for about 10 minutes.
+async fn abandon_then_retry(died: bool) {
     let provider = FakeProvider::new(Duration::from_secs(10));
     let cluster = Cluster::open(&provider).await;
     let alice = cluster.login("alice").await;
-    // The client gives up after 1 s and disconnects, which cancels its request
-    // while the provider call is still in flight.
-    let abandoned = tokio::time::timeout(
-        Duration::from_secs(1),
-        cluster.pay(0, &alice, Some("k-9"), "o-9", 1500),
-    )
-    .await;
-    assert!(
-        abandoned.is_err(),
-        "the first attempt was meant to be cancelled"
-    );
+    let mut first = Box::pin(cluster.pay(0, &alice, Some("k-9"), "o-9", 1500));
+    tokio::select! {
+        answer = &mut first => panic!(
+            "The first attempt of payment k-9 answered {} {} within 1 s, though the \
+             provider takes 10 s: it cannot have waited for the provider. Look at \
+             `pay` in src/payment.rs.",
+            answer.0, answer.1
+        ),
+        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+    }
+    if died {
+        // Never polled again and never dropped: no destructor runs, as when
+        // the process is killed.
+        std::mem::forget(first);
+    } else {
+        drop(first);
+    }
     let mut last = (0, Value::Null);
     for _ in 0..20 {
         let retry = tokio::time::timeout(
-            Duration::from_secs(300),
+            Duration::from_secs(60),
             cluster.pay(1, &alice, Some("k-9"), "o-9", 1500),
         )
         .await;
@@ -808,19 +1122,25 @@ async fn a_payment_whose_first_attempt_was_abandoned_can_still_be_completed() {
                 break;
             }
             Ok(answer) => last = answer,
-            Err(_) => last = (0, json!("no answer within 5 minutes")),
+            Err(_) => last = (0, json!("no answer within a minute")),
         }
         tokio::time::sleep(Duration::from_secs(30)).await;
     }
+    let how = if died {
+        "stopped for good 1 s in, as when its instance dies: none of its code ran \
+         again, clean-up included"
+    } else {
+        "cancelled 1 s in (its client disconnected)"
+    };
     assert!(
         last.0 == 200 && provider.charged() == 1,
-        "The first attempt of a payment (key k-9) was cancelled while the provider \
-         was still working on it (its client disconnected; an instance that dies \
-         does the same), and nothing was charged. The client then retried every \
-         30 s for about 10 minutes: the last answer was {} {}, with {} charges. \
-         Expected a retry to complete the payment, once, when the abandoned attempt \
-         can no longer be running. Look at `pay` in src/payment.rs, at what happens \
-         to a key whose attempt never finishes.",
+        "The first attempt of a payment (key k-9) was {how}, while the provider was \
+         still working on it, and nothing was charged. The client then retried \
+         every 30 s for about 10 minutes: the last answer was {} {}, with {} \
+         charges. Expected a retry to complete the payment, once, when the \
+         abandoned attempt can no longer be running. Look at `pay` in \
+         src/payment.rs, at what happens to a key whose attempt never finishes, \
+         even when the code that claimed it never runs again.",
         last.0,
         last.1,
         provider.charged()
@@ -1234,6 +1554,30 @@ impl Cluster {
         self.send(instance, "GET", path, &headers, None).await
     }
 
+    /// Like `get`, for the checks whose subject is a refused session.
+    async fn get_unchecked(
+        &self,
+        instance: usize,
+        path: &str,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut request = Request::builder().method("GET").uri(path);
+        if let Some(auth) = &auth {
+            request = request.header("authorization", auth.as_str());
+        }
+        let request = request.body(Body::empty()).expect("building a request");
+        let response = match self.routers[instance].clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        (status, parse_body(&bytes))
+    }
+
     async fn login(&self, user: &str) -> String {
         let (status, body) = self
             .send(0, "POST", "/login", &[], Some(&json!({ "user": user })))
@@ -1283,7 +1627,8 @@ impl Cluster {
             .await
     }
 
-    /// `copies` identical payments sent at once, alternating instances.
+    /// `copies` identical payments, alternating instances: the first half sent
+    /// at once, the rest one every 80 ms after them.
     async fn pay_concurrently(
         &self,
         token: &str,
@@ -1300,7 +1645,10 @@ impl Cluster {
                 ("idempotency-key".to_string(), key.to_string()),
             ];
             let body = json!({ "order": order, "amount_cents": amount_cents });
+            let delay =
+                Duration::from_millis(80) * i.saturating_sub(copies / 2 - 1) as u32;
             tasks.spawn(async move {
+                tokio::time::sleep(delay).await;
                 let headers: Vec<(&str, &str)> = headers
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -1512,7 +1860,6 @@ impl Instance {
         (status, body)
     }
 
-    /// One HTTP/1.1 request on a connection of its own, bounded to 30 s.
     async fn exchange(
         &self,
         method: &str,
@@ -1520,51 +1867,64 @@ impl Instance {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let body = body.map(Value::to_string).unwrap_or_default();
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n\
-             content-type: application/json\r\ncontent-length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        if let Some(token) = token {
-            request.push_str(&format!("authorization: Bearer {token}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(&body);
-        let exchange = async {
-            let mut stream = tokio::net::TcpStream::connect(self.addr).await?;
-            stream.write_all(request.as_bytes()).await?;
-            let mut response = Vec::new();
-            stream.read_to_end(&mut response).await?;
-            Ok::<_, std::io::Error>(response)
-        };
-        let response =
-            match tokio::time::timeout(Duration::from_secs(30), exchange).await {
-                Ok(Ok(response)) => response,
-                Ok(Err(e)) => {
-                    panic!("{method} {path} to the instance at {}: {e}", self.addr)
-                }
-                Err(_) => panic!(
-                    "{method} {path} to the instance at {} got no answer within 30 s",
-                    self.addr
-                ),
-            };
-        let text = String::from_utf8_lossy(&response);
-        let status = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b)
-            .unwrap_or_default();
-        let body = parse_body(body.as_bytes());
-        (status, body)
+        exchange_with(self.addr, method, path, token, &[], body).await
     }
 
     async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+}
+
+/// One HTTP/1.1 request to the instance at `addr`, on a connection of its own,
+/// bounded to 30 s.
+async fn exchange_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    if let Some(token) = token {
+        request.push_str(&format!("authorization: Bearer {token}\r\n"));
+    }
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        Ok::<_, std::io::Error>(response)
+    };
+    let response = match tokio::time::timeout(Duration::from_secs(30), exchange).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => {
+            panic!("{method} {path} to the instance at {addr}: {e}")
+        }
+        Err(_) => panic!(
+            "{method} {path} to the instance at {addr} got no answer within 30 s"
+        ),
+    };
+    let text = String::from_utf8_lossy(&response);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    let body = parse_body(body.as_bytes());
+    (status, body)
 }

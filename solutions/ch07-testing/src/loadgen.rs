@@ -52,7 +52,8 @@ impl Plan {
 /// What a run saw.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
-    /// One latency per request sent, in the order they were sent.
+    /// One latency per request, in the order of the plan: `latencies[i]` is
+    /// request `i`'s, whenever its answer came back.
     pub latencies: Vec<Duration>,
 }
 
@@ -75,8 +76,9 @@ impl Report {
     }
 }
 
-/// Nearest-rank percentile: the smallest value with at least `p`% of the
-/// values at or below it. Zero for no values.
+/// Nearest-rank percentile (0 < p ≤ 100): the smallest value with at least
+/// `p`% of the values at or below it, exactly as given (to the nanosecond).
+/// Zero for no values.
 pub fn percentile(values: &[Duration], p: f64) -> Duration {
     if values.is_empty() {
         return Duration::ZERO;
@@ -88,6 +90,11 @@ pub fn percentile(values: &[Duration], p: f64) -> Duration {
 }
 
 /// Runs `plan` against `send` and reports every request's latency.
+///
+/// Request `i` (from 0) is planned to start `i × plan.interval()` after the
+/// run starts, a schedule fixed in advance, whatever the service does; `send(i)`
+/// is called once per request, never before its planned start, and never with
+/// more than `plan.connections` requests in flight.
 pub async fn run<F>(plan: Plan, send: F) -> Report
 where
     F: Fn(u64) -> Request + Send + Sync + 'static,

@@ -7,6 +7,15 @@
 //! each. A mutant that none of your tests notices is reported by the behaviour
 //! it breaks. Add files here (`mod` lines below) as you like.
 //!
+//! Only tests in this folder are judged (the mutants are copies of the
+//! service's files, so keep those as given). A test run still going after the
+//! chapter's 60 s timeout is stopped: on the service as given that is a
+//! failure; on a mutant it counts as noticing the bug, but a test whose only
+//! way to fail is to hang says nothing about what went wrong, so assert what
+//! you expect, including how long it may take. A harmless change to the
+//! service (a comment, a renamed local) must not make a test fail: test what
+//! the service does, not how its source reads.
+//!
 //! TODO: these tests pass, but they assert little. Decide which behaviours
 //! matter and test each one at the level where a bug in it would show.
 

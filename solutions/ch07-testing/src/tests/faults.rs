@@ -107,6 +107,10 @@ async fn an_order_that_could_not_be_stored_is_not_confirmed() {
     let placed = service.place("ada", "mug", 1).await;
     assert!(matches!(placed, Err(OrderError::Store(_))), "{placed:?}");
     assert!(matches!(service.cancel(1), Err(OrderError::Store(_))));
+    assert!(matches!(
+        service.open_orders_of("ada"),
+        Err(OrderError::Store(_))
+    ));
 }
 
 #[tokio::test(start_paused = true)]

@@ -48,13 +48,14 @@ fn a_cancelled_order_leaves_the_customers_open_orders() {
 }
 
 #[test]
-fn cancelling_one_order_leaves_the_later_ones_open() {
+fn cancelling_one_order_leaves_the_earlier_and_later_ones_open() {
     let orders = store();
     let first = orders.insert("ada", "mug", 1, 100).unwrap();
-    let second = orders.insert("ada", "tea", 2, 200).unwrap();
+    let middle = orders.insert("ada", "tea", 2, 200).unwrap();
+    let last = orders.insert("ada", "kettle", 1, 4_000).unwrap();
     let other = orders.insert("bob", "kettle", 1, 4_000).unwrap();
-    assert!(orders.cancel(first).unwrap());
-    assert_eq!(ids(&orders, "ada"), [second]);
+    assert!(orders.cancel(middle).unwrap());
+    assert_eq!(ids(&orders, "ada"), [first, last]);
     assert_eq!(ids(&orders, "bob"), [other]);
 }
 
