@@ -4,6 +4,21 @@
 //!
 //! Release 1.4 put this wrapper around every call so that a breaker could go
 //! here one day. Today it only passes calls through.
+//!
+//! What a breaker with a [`BreakerPolicy`] must do (the checks test each):
+//! - closed: every call goes through; `failures_to_open` failures in a row
+//!   open it (a success in between starts the count again);
+//! - open: no call goes through, and each caller gets `Err(BreakerError::Open)`
+//!   at once, until `cool_down` has passed (a cool-down too long to represent
+//!   means "open for good");
+//! - then exactly one call, the probe, goes through, and everyone else is
+//!   refused at once while it is in flight. If it succeeds, the breaker is
+//!   closed as a new one is; if it fails, it opens for another full cool-down;
+//! - a probe whose caller stops waiting (its future is dropped) has not
+//!   answered, so it says nothing about the service: the breaker must not close
+//!   on it, and must not stay shut for good either.
+//!
+//! Keep `call`'s signature: the worker decides what it passes in.
 
 use std::future::Future;
 

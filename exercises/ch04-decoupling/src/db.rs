@@ -4,6 +4,16 @@
 //! reach another service, its payload as JSON ([`crate::events`]). Its worker was
 //! switched off (see `service.rs`), but production databases still hold rows
 //! it wrote and never sent.
+//!
+//! What operations (and the checks) expect of the outbox:
+//! - `sent = 1` once the provider has accepted the row's email, and only then;
+//! - a row the worker will never send (it cannot be read, the provider
+//!   rejected it, or it ran out of attempts) is **set aside**: it stays in the
+//!   table, not sent, with the reason in a `set_aside` text column, which is
+//!   NULL while the row is pending. That column does not exist yet. A person
+//!   finds those rows with
+//!   `SELECT id, payload, set_aside FROM outbox WHERE set_aside IS NOT NULL`,
+//!   and so do the checks.
 
 use std::path::Path;
 

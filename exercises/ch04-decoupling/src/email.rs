@@ -3,7 +3,8 @@
 //! What its documentation and status page promise, and ask of its clients
 //! (the numbers the checks hold the default [`crate::Policy`] to):
 //! - A healthy call answers within **2 seconds** (their 99.9th percentile; most
-//!   answer in a few milliseconds).
+//!   answer in a few milliseconds, and the slowest healthy answers they have
+//!   seen took 2.5 s).
 //! - Every send carries an **idempotency key**. The provider remembers the keys it
 //!   has accepted and answers `Ok` to a second send with an accepted key without
 //!   sending the email again. A call that you gave up on may still have been
@@ -12,8 +13,9 @@
 //!   down, a call may fail at once, fail after a while, or never answer at all,
 //!   and its status page asks clients to send **at most one call a minute** until
 //!   it recovers.
-//! - When it answers `RateLimited`, it asks you not to call again before
-//!   `retry_after` has passed.
+//! - When it answers `RateLimited`, it asks your client (every call, whatever
+//!   the email) not to call again before `retry_after` has passed. It says
+//!   nothing about the email in that call: the provider did not look at it.
 //!
 //! And what the product asks: a welcome email that could not be sent during an
 //! outage must go out within **5 minutes** of the provider's recovery.

@@ -8,6 +8,13 @@
 //! ```
 //!
 //! It carries no name, which is why 1.4's welcome emails said only "Hello,".
+//! Either welcome is accepted for a version 1 event: the one without a name
+//! (`welcome_email(address, None)`) or the one greeting the user by the name in
+//! their `users` row.
+//!
+//! A row whose version this code does not know (a later release wrote it) is
+//! unreadable, whatever fields it carries, and so is a row that is not an
+//! event at all: such a row is never sent (see `db.rs` for what happens to it).
 
 use serde::{Deserialize, Serialize};
 

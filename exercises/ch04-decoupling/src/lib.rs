@@ -14,7 +14,8 @@
 //! - [`email::welcome_email`], the email a new user must receive;
 //! - the `users` and `outbox` tables of [`db::open`]: the checks insert an old
 //!   (version 1) event with `INSERT INTO outbox (payload) VALUES (?)`, and read
-//!   `users` and `outbox` to see what a signup left behind.
+//!   `users` and `outbox` to see what a signup left behind, which rows were sent
+//!   and which were set aside (the `set_aside` column `db.rs` describes).
 //!
 //! The checks run on tokio's paused clock and move it themselves: read time and
 //! wait through `tokio::time` (`Instant::now`, `sleep`, `timeout`), never

@@ -13,6 +13,10 @@ pub struct Policy {
     /// How long one call may take before the worker gives up on it.
     pub timeout: Duration,
     /// The delay before the first retry of an event; each later retry doubles it.
+    /// Delays are counted from the end of the failed call to the start of the
+    /// next call for the same event: the delay before retry `k` (0 for the first
+    /// retry) lies within `[d·(1 − jitter), d]`, where
+    /// `d = min(backoff_base·2^k, backoff_cap)`.
     pub backoff_base: Duration,
     /// No delay between retries is longer than this.
     pub backoff_cap: Duration,
@@ -20,7 +24,11 @@ pub struct Policy {
     /// delay is anywhere between zero and its full length).
     pub jitter: f64,
     /// Calls per event, the first one included, before the event is set aside
-    /// for a person to look at.
+    /// for a person to look at (see `db.rs`). Every call the provider received
+    /// counts, whatever it answered and even if the worker stopped waiting for
+    /// the answer; a call the breaker refused was never made and does not count.
+    /// This is a limit per event; no budget across events is asked of you (across
+    /// events, the breaker is what stops the calls).
     pub max_attempts: u32,
     /// When the worker stops calling a provider that keeps failing.
     pub breaker: BreakerPolicy,

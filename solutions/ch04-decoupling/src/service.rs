@@ -17,8 +17,10 @@
 //! - unreadable (corrupt, or a version this code does not know): set aside,
 //!   never sent, never blocking the events behind it;
 //! - failed or timed out: tried again after a capped, jittered exponential
-//!   backoff (at least the `retry_after` a rate limit asks for), until
-//!   `max_attempts` calls, then set aside;
+//!   backoff, until `max_attempts` calls, then set aside;
+//! - rate limited: like a failure, and in addition the worker makes no call at
+//!   all, for any event, until `retry_after` has passed (the provider limits
+//!   the client, not one email);
 //! - breaker open: not called at all, and looked at again after a cool-down.
 //!
 //! Delivery is at least once: the worker marks an event sent only after the
@@ -138,6 +140,8 @@ impl<E: EmailService> Service<E> {
         // Events by the time they are due, then by id (oldest first).
         let mut due: BTreeMap<(Instant, i64), Pending> = BTreeMap::new();
         let mut last_read = 0;
+        // No call to anyone before this instant (a rate limit).
+        let mut quiet_until = Instant::now();
         loop {
             let now = Instant::now();
             for pending in self.unread(last_read) {
@@ -148,7 +152,7 @@ impl<E: EmailService> Service<E> {
                 tokio::time::sleep(POLL).await;
                 continue;
             };
-            let at = first.key().0;
+            let at = first.key().0.max(quiet_until);
             if at > now {
                 // Sleep until the next retry is due, but look for new events
                 // in the meantime.
@@ -156,7 +160,8 @@ impl<E: EmailService> Service<E> {
                 continue;
             }
             let pending = first.remove();
-            if let Some((at, pending)) = self.attempt(&breaker, pending).await {
+            let retry = self.attempt(&breaker, pending, &mut quiet_until).await;
+            if let Some((at, pending)) = retry {
                 due.insert((at, pending.id), pending);
             }
         }
@@ -184,10 +189,12 @@ impl<E: EmailService> Service<E> {
     }
 
     /// One call for `pending`; `Some` when it must be tried again, and when.
+    /// A rate limit moves `quiet_until`, before which no call may be made.
     async fn attempt(
         &self,
         breaker: &Breaker,
         mut pending: Pending,
+        quiet_until: &mut Instant,
     ) -> Option<(Instant, Pending)> {
         let event = match events::decode(&pending.payload) {
             Ok(event) => event,
@@ -230,15 +237,15 @@ impl<E: EmailService> Service<E> {
             }
             Err(BreakerError::Failed(error)) => {
                 pending.attempts = pending.attempts.saturating_add(1);
+                if let Some(EmailError::RateLimited { retry_after }) = error {
+                    *quiet_until = later(now, retry_after);
+                }
                 if pending.attempts >= self.policy.max_attempts {
                     self.set_aside(pending.id, "out of attempts");
                     return None;
                 }
                 let random = (self.random.lock().expect("never poisoned"))();
-                let mut delay = self.policy.backoff(pending.attempts - 1, random);
-                if let Some(EmailError::RateLimited { retry_after }) = error {
-                    delay = delay.max(retry_after);
-                }
+                let delay = self.policy.backoff(pending.attempts - 1, random);
                 Some((later(now, delay), pending))
             }
         }
