@@ -1054,7 +1054,10 @@ fn chapter_ids(course: &Course) -> Vec<String> {
 /// Issue 16's promise: once `doctor` has passed, the day's commands need no
 /// network. Every chapter of the copy is checked and the book is built with
 /// cargo's offline mode after it (the copy's proxy is a closed port as well).
+/// Slow from cold (the copy's runner, book builder and chapter 2 in release):
+/// `verify --full` runs it, plain `verify` stays within CI's budget.
 #[test]
+#[ignore = "slow: `cargo xtask verify --full` runs it"]
 fn after_doctor_every_chapter_checks_and_the_book_builds_offline() {
     let course = Course::new("after-doctor");
     copy_book(&course);

@@ -95,6 +95,7 @@ pub fn verify_command(ws: &Workspace, only: &[String], scope: Scope) -> Result<b
         verify_bundle(ws, &mut tally)?;
     }
     if scope.slow {
+        verify_offline_after_doctor(ws, &mut tally)?;
         for chapter in &chapters {
             verify_slow_proofs(ws, chapter, &mut tally)?;
         }
@@ -548,6 +549,31 @@ fn build_decoys_together(
     Ok(built
         .map(|b| names.into_iter().zip(b).collect())
         .unwrap_or_default())
+}
+
+/// `verify --full`: the runner test that proves `doctor` makes the day's
+/// commands work offline (ignored by plain `cargo test`: from cold it builds
+/// a copy of the runner, the book builder and chapter 2 in release).
+fn verify_offline_after_doctor(ws: &Workspace, tally: &mut Tally) -> Result<()> {
+    ui::heading("Offline after doctor");
+    let out = Cmd::cargo(ws)
+        .args([
+            "test",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--test",
+            "learner_loop",
+        ])
+        .args(["--", "--ignored", "after_doctor"])
+        .echo()
+        .output(None)?;
+    tally.claim(
+        out.success(),
+        "after doctor, every chapter's check and the book work with cargo's offline mode",
+        &tail(&out.stdout_text(), &out.stderr_text()),
+    );
+    Ok(())
 }
 
 /// `verify --full`: the slower proofs, per chapter. cargo-mutants over the
