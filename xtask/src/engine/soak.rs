@@ -88,18 +88,6 @@ pub fn soak(
         ("solution", variant::solution_files(chapter)?),
         ("starter", variant::starter_files(chapter)?),
     ];
-    // Build both once, first: no run's time includes compiling, and no run
-    // waits for cargo's lock on the target directory while another build
-    // holds it (the runs re-run the same executables).
-    let mut built = Vec::new();
-    for (name, files) in &subjects {
-        let subject = variant::assemble(ws, chapter, &format!("soak-{name}"), files)?;
-        let executables = match cargo::build(ws, &subject, Targets::Tests, false)? {
-            Build::Built(exes) => Some(exes),
-            Build::Failed(_) => None,
-        };
-        built.push((*name, subject, executables));
-    }
     let spinner = busy.then(BusyCores::start);
     let busy_threads = spinner.as_ref().map_or(0, |s| s.threads);
     let with = if busy {
@@ -110,23 +98,35 @@ pub fn soak(
     ui::line(format!(
         "{runs} runs each of the solution and the starter{with}."
     ));
-    let started = Instant::now();
+    let mut took = std::time::Duration::ZERO;
     let mut rows = Vec::new();
-    for (name, subject, executables) in &built {
+    for (name, files) in &subjects {
+        // Each subject is built once, right before its runs: no run's time
+        // includes compiling, no run waits for cargo's lock on the target
+        // directory, and a chapter's binary (which every copy puts at the same
+        // path, chapter 8's) is this subject's own while its runs use it.
+        let subject = variant::assemble(ws, chapter, &format!("soak-{name}"), files)?;
+        let executables = match cargo::build(ws, &subject, Targets::Tests, false)? {
+            Build::Built(exes) => Some(exes),
+            Build::Failed(_) => None,
+        };
+        let started = Instant::now();
         let mut verdicts: BTreeMap<String, usize> = BTreeMap::new();
         let mut ratios = Vec::new();
         for i in 0..runs {
             let verdict =
-                verdict_of(ws, chapter, name, subject, executables, &mut ratios)?;
+                verdict_of(ws, chapter, name, &subject, &executables, &mut ratios)?;
             *verdicts.entry(verdict).or_default() += 1;
             ui::progress(&format!("  {name}: run {} of {runs}", i + 1), i + 1 == runs);
         }
+        took += started.elapsed();
         rows.push((*name, verdicts, ratios));
     }
+    drop(spinner);
     Ok(Soak {
         runs,
         subjects: rows,
-        took: started.elapsed(),
+        took,
     })
 }
 
