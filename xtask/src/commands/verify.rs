@@ -50,6 +50,32 @@ impl Tally {
     }
 }
 
+/// How long each stage of a verify took, in order: printed at the end, so a
+/// maintainer sees where CI's budget goes.
+#[derive(Default)]
+struct Stages(Vec<(String, u64)>);
+
+impl Stages {
+    fn time<T>(&mut self, name: &str, stage: impl FnOnce() -> Result<T>) -> Result<T> {
+        let started = std::time::Instant::now();
+        let out = stage();
+        self.0.push((name.to_string(), started.elapsed().as_secs()));
+        out
+    }
+
+    fn shown(&self, secs: u64) -> String {
+        format!("{} min {} s", secs / 60, secs % 60)
+    }
+
+    fn by_stage(&self) -> String {
+        self.0
+            .iter()
+            .map(|(name, secs)| format!("{name} {}", self.shown(*secs)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 struct Row {
     id: String,
     starter: bool,
@@ -80,29 +106,41 @@ pub fn verify_command(ws: &Workspace, only: &[String], scope: Scope) -> Result<b
             .collect::<Result<_>>()?
     };
     warn_if_starters_are_edited(ws);
+    let mut took = Stages::default();
     if scope.project {
-        verify_runner_tests(ws, &mut tally)?;
-        verify_formatting_and_lints(ws, &mut tally)?;
+        took.time("runner tests", || verify_runner_tests(ws, &mut tally))?;
+        took.time("fmt and clippy", || {
+            verify_formatting_and_lints(ws, &mut tally)
+        })?;
     }
     let mut rows = Vec::new();
     for chapter in &chapters {
-        rows.push(verify_chapter(ws, chapter, &mut tally)?);
+        let row =
+            took.time(chapter.id(), || verify_chapter(ws, chapter, &mut tally))?;
+        rows.push(row);
     }
     if scope.project {
-        verify_book_and_originality(ws, &mut tally)?;
+        took.time("book, browser, originality", || {
+            verify_book_and_originality(ws, &mut tally)
+        })?;
     }
     if scope.bundle {
-        verify_bundle(ws, &mut tally)?;
+        took.time("bundle", || verify_bundle(ws, &mut tally))?;
     }
     if scope.slow {
-        verify_offline_after_doctor(ws, &mut tally)?;
+        took.time("offline after doctor", || {
+            verify_offline_after_doctor(ws, &mut tally)
+        })?;
         for chapter in &chapters {
-            verify_slow_proofs(ws, chapter, &mut tally)?;
+            took.time(&format!("{} slower proofs", chapter.id()), || {
+                verify_slow_proofs(ws, chapter, &mut tally)
+            })?;
         }
     }
     print_table(&rows);
     let secs = started.elapsed().as_secs();
-    ui::line(format!("\nverify took {} min {} s.", secs / 60, secs % 60));
+    ui::line(format!("\nverify took {}.", took.shown(secs)));
+    ui::line(ui::dim(&format!("  by stage: {}", took.by_stage())));
     if !tally.failed.is_empty() {
         ui::line(format!("Failed: {}", tally.failed.join("; ")));
     }

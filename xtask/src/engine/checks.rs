@@ -73,7 +73,7 @@ pub fn run_only(
 /// `group` in one cargo invocation, so cargo keeps every core busy instead of
 /// building one small crate after another. Returns each variant's subject and
 /// test executables, in the order given, or `None` when they cannot be built
-/// together (the chapter has a binary, or a variant does not compile): the
+/// together (the chapter has a build script, or a variant does not compile): the
 /// caller then builds them one by one with [`run_only`].
 pub fn build_many(
     ws: &Workspace,
@@ -81,7 +81,7 @@ pub fn build_many(
     group: &str,
     variants: &[(String, BTreeMap<PathBuf, String>)],
 ) -> Result<Option<Vec<Built>>> {
-    if variants.len() < 2 || variant::has_binary(chapter)? {
+    if variants.len() < 2 || variant::has_build_script(chapter)? {
         return Ok(None);
     }
     let subjects = variant::assemble_members(

@@ -117,8 +117,11 @@ pub enum Keep {
     /// Only the library (what its unit tests need): known mutants.
     Library,
     /// Every target, the library under the chapter's own crate name so the
-    /// checks' `use ch04::…` still resolve: decoys built together. Not for a
-    /// chapter with a binary (see [`has_binary`]).
+    /// checks' `use ch04::…` still resolve: decoys built together. A binary
+    /// is renamed after its member, so each copy's lands at its own path, and
+    /// a generated build script points the checks' `CARGO_BIN_EXE_<name>` at
+    /// it (see [`bins_of_their_own`]). Not for a chapter with a build script
+    /// of its own (see [`has_build_script`]).
     AllTargets,
 }
 
@@ -137,12 +140,48 @@ pub fn package_name(prefix: &str, name: &str) -> String {
     format!("{prefix}-{name}")
 }
 
-/// Whether the chapter's crate has a binary target. Copies of such a crate
-/// cannot share one workspace: each would put its binary at the same path,
-/// and the checks run the binary by that path.
-pub fn has_binary(chapter: &Chapter) -> Result<bool> {
+/// Whether the chapter's crate has a build script. Copies of such a crate are
+/// not built together: [`bins_of_their_own`] gives each copy a generated one.
+pub fn has_build_script(chapter: &Chapter) -> Result<bool> {
     let m = read_toml(&chapter.dir.join("Cargo.toml"))?;
-    Ok(m.contains_key("bin") || chapter.dir.join("src/main.rs").is_file())
+    let declared = m
+        .get("package")
+        .and_then(|p| p.get("build"))
+        .is_some_and(|b| b.as_bool() != Some(false));
+    Ok(declared || chapter.dir.join("build.rs").is_file())
+}
+
+/// Gives each `[[bin]]` of a member copy its own name, `<member>-<name>`, so
+/// copies built together in one workspace do not overwrite one another's
+/// binary at `<target>/debug/<name>`. The checks find the binary through
+/// `env!("CARGO_BIN_EXE_<name>")`, which cargo would now set under the new
+/// name; the returned build script sets the old name to the new binary's path
+/// (the profile folder is three levels above the script's `OUT_DIR`). `None`
+/// when the crate has no binary.
+fn bins_of_their_own(m: &mut Table, member: &str) -> Option<String> {
+    let bins = m.get_mut("bin").and_then(Value::as_array_mut)?;
+    let mut lines = Vec::new();
+    for bin in bins.iter_mut().filter_map(Value::as_table_mut) {
+        let Some(old) = bin.get("name").and_then(Value::as_str).map(str::to_string)
+        else {
+            continue;
+        };
+        let new = format!("{member}-{old}");
+        lines.push(format!(
+            "    let exe = dir.join({new:?});\n    \
+             println!(\"cargo::rustc-env=CARGO_BIN_EXE_{old}={{}}\", exe.display());"
+        ));
+        bin.insert("name".into(), Value::String(new));
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{GENERATED_RS}\nfn main() {{\n    \
+         let out = std::path::PathBuf::from(std::env::var(\"OUT_DIR\").unwrap());\n    \
+         let dir = out.ancestors().nth(3).unwrap().to_path_buf();\n{}\n}}\n",
+        lines.join("\n")
+    ))
 }
 
 /// Writes one scratch workspace `name` of `chapter` whose members are copies
@@ -177,6 +216,7 @@ pub fn assemble_members(
     let mut subjects = Vec::new();
     for (member, files) in members {
         let mut m = base.clone();
+        let mut build_script = None;
         match keep {
             Keep::Library => {
                 for target in ["test", "bench", "example", "bin"] {
@@ -189,7 +229,13 @@ pub fn assemble_members(
                     let crate_name = chapter.package().replace('-', "_");
                     lib.insert("name".into(), Value::String(crate_name));
                 }
+                build_script = bins_of_their_own(&mut m, member);
             }
+        }
+        if build_script.is_some()
+            && let Some(package) = m.get_mut("package").and_then(Value::as_table_mut)
+        {
+            package.insert("build".into(), Value::String("build.rs".into()));
         }
         if let Some(package) = m.get_mut("package").and_then(Value::as_table_mut) {
             package.insert("name".into(), Value::String(member.clone()));
@@ -201,6 +247,9 @@ pub fn assemble_members(
             .map(|(p, t)| (crate_dir.join(p), t.as_str()))
             .collect();
         wanted.insert(crate_dir.join("Cargo.toml"), &text);
+        if let Some(script) = &build_script {
+            wanted.insert(crate_dir.join("build.rs"), script);
+        }
         sync_tree(&root, &crate_dir, &wanted)?;
         subjects.push(Subject {
             manifest: root.join("Cargo.toml"),
@@ -260,6 +309,8 @@ fn root_manifest_of(ws: &Workspace, members: &[&str]) -> Result<String> {
 
 const GENERATED: &str =
     "# Written by `cargo xtask` (see xtask/src/variant.rs); do not edit.";
+const GENERATED_RS: &str =
+    "// Written by `cargo xtask` (see xtask/src/engine/variant.rs); do not edit.";
 
 /// The scratch crate's manifest, derived from the exercise's.
 pub fn manifest(ws: &Workspace, chapter: &Chapter) -> Result<String> {
@@ -539,7 +590,7 @@ mod tests {
     fn copies_built_together_keep_their_targets_and_the_chapters_crate_name() {
         let course = Course::new("variant-together");
         let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
-        assert!(!has_binary(&chapter).unwrap());
+        assert!(!has_build_script(&chapter).unwrap());
         let files = starter_files(&chapter).unwrap();
         let members = vec![
             (package_name("decoy", "a.b c"), files.clone()),
@@ -563,8 +614,31 @@ mod tests {
             "the checks still `use` the chapter's crate by its name"
         );
         assert!(m.contains_key("bench") && m.contains_key("test"), "{text}");
-        course.write("exercises/ch02-measure/src/main.rs", "fn main() {}\n");
-        assert!(has_binary(&chapter).unwrap());
+        assert!(
+            !subjects[1].dir.join("build.rs").exists(),
+            "no binary, no generated build script"
+        );
+        course.write("exercises/ch02-measure/build.rs", "fn main() {}\n");
+        assert!(has_build_script(&chapter).unwrap());
+    }
+
+    #[test]
+    fn each_copy_gets_a_binary_of_its_own_and_the_checks_find_it_by_the_old_name() {
+        let mut m: Table = toml::from_str(
+            "[package]\nname = \"decoy-a\"\n[[bin]]\nname = \"ch08-growth\"\npath = \"src/main.rs\"\n",
+        )
+        .unwrap();
+        let script = bins_of_their_own(&mut m, "decoy-a").expect("a binary, a script");
+        assert_eq!(m["bin"][0]["name"].as_str(), Some("decoy-a-ch08-growth"));
+        assert_eq!(m["bin"][0]["path"].as_str(), Some("src/main.rs"));
+        assert!(
+            script.contains("cargo::rustc-env=CARGO_BIN_EXE_ch08-growth=")
+                && script.contains("\"decoy-a-ch08-growth\""),
+            "{script}"
+        );
+        let mut plain: Table =
+            toml::from_str("[package]\nname = \"decoy-b\"\n").unwrap();
+        assert!(bins_of_their_own(&mut plain, "decoy-b").is_none());
     }
 
     #[test]
