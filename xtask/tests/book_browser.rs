@@ -33,6 +33,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{copy_course, copy_tree, shared_target_dir};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -40,21 +42,6 @@ use serde_json::{Value, json};
 const DESKTOP: (u32, u32) = (1280, 900);
 /// A common phone's CSS pixels.
 const PHONE: (u32, u32) = (390, 844);
-
-fn real_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the repository")
-        .to_path_buf()
-}
-
-fn shared_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_xtask"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("the runner is built in <target>/<profile>/")
-        .to_path_buf()
-}
 
 /// The first of `names` on the PATH (as `cargo xtask verify` looks for them).
 fn program(names: &[&str]) -> Option<PathBuf> {
@@ -93,73 +80,29 @@ impl Drop for Course {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap();
-        if name == "target" || (name == "book" && from.ends_with("book")) {
-            continue;
-        }
-        if path.is_dir() {
-            copy_tree(&path, &to.join(name));
-        } else {
-            std::fs::copy(&path, to.join(name)).unwrap();
-        }
-    }
-}
-
-/// The root manifest with `[workspace.package] version` made this copy's
-/// own, so its crates' artifacts never mix with the real course's (see
-/// learner_loop.rs).
-fn own_version(manifest: &str) -> String {
-    let mut in_package = false;
-    let mut out = String::new();
-    for line in manifest.lines() {
-        if line.starts_with('[') {
-            in_package = line.trim() == "[workspace.package]";
-        }
-        match line.split_once('=') {
-            Some((key, value)) if in_package && key.trim() == "version" => {
-                let v = value.trim().trim_matches('"');
-                out.push_str(&format!("version = \"{v}-test.browser\"\n"));
-            }
-            _ => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    out
-}
-
 impl Course {
     fn new() -> Course {
-        let real = real_root();
         let root =
             std::env::temp_dir().join(format!("xtask-browser-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        for dir in [
-            ".cargo",
-            "book",
-            "exercises",
-            "solutions/ch02-measure",
-            "xtask/src",
-            "xtask/tests",
-            "xtask/book-builder/src",
-        ] {
-            copy_tree(&real.join(dir), &root.join(dir));
-        }
-        for file in [
-            "Cargo.lock",
-            "xtask/Cargo.toml",
-            "xtask/pristine.txt",
-            "xtask/book-builder/Cargo.toml",
-        ] {
-            std::fs::copy(real.join(file), root.join(file)).unwrap();
-        }
-        let manifest = std::fs::read_to_string(real.join("Cargo.toml")).unwrap();
-        std::fs::write(root.join("Cargo.toml"), own_version(&manifest)).unwrap();
+        copy_course(
+            &root,
+            &[
+                ".cargo",
+                "book",
+                "exercises",
+                "solutions/ch02-measure",
+                "xtask/src",
+                "xtask/tests",
+                "xtask/book-builder/src",
+            ],
+            &[
+                "Cargo.lock",
+                "xtask/Cargo.toml",
+                "xtask/pristine.txt",
+                "xtask/book-builder/Cargo.toml",
+            ],
+            "browser",
+        );
         let course = Course { root };
         // Record the copy's chapter 2 as given (the real record may be mid-edit).
         course.run(&["pristine", "2"]);

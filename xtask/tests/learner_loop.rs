@@ -19,6 +19,8 @@
 //! any attempt to reach the network would fail the test: the runner must work
 //! offline once dependencies are fetched.
 
+mod common;
+use common::{copy_course, copy_tree, real_root, shared_target_dir};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -43,22 +45,6 @@ impl Run {
     }
 }
 
-fn real_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the repository")
-        .to_path_buf()
-}
-
-/// The target directory this test binary was built in: `<target>/debug/xtask`.
-fn shared_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_xtask"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("the runner is built in <target>/<profile>/")
-        .to_path_buf()
-}
-
 /// Compiles chapter 2's dependencies once, for tests and benches, before any
 /// test starts its clock: on a cold machine that takes minutes, and no test's
 /// deadline may include it (a deadline measures the runner, not the compiler).
@@ -78,55 +64,35 @@ fn dependencies_built() {
     });
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap();
-        if name == "target" {
-            continue;
-        }
-        if path.is_dir() {
-            copy_tree(&path, &to.join(name));
-        } else {
-            std::fs::copy(&path, to.join(name)).unwrap();
-        }
-    }
-}
-
 impl Course {
     fn new(name: &str) -> Course {
         dependencies_built();
-        let real = real_root();
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .subsec_nanos();
         let root = std::env::temp_dir()
             .join(format!("xtask-test-{name}-{}-{nanos}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        for dir in [
-            ".cargo",
-            "exercises/support",
-            "exercises/ch02-measure",
-            "solutions/ch02-measure",
-            "book/src/ch02-measure/figures",
-            "xtask/src",
-            "xtask/book-builder/src",
-        ] {
-            copy_tree(&real.join(dir), &root.join(dir));
-        }
-        for file in [
-            "Cargo.lock",
-            "solutions/figure.rs",
-            "xtask/Cargo.toml",
-            "xtask/pristine.txt",
-            "xtask/book-builder/Cargo.toml",
-        ] {
-            std::fs::copy(real.join(file), root.join(file)).unwrap();
-        }
-        let manifest = std::fs::read_to_string(real.join("Cargo.toml")).unwrap();
-        std::fs::write(root.join("Cargo.toml"), own_version(&manifest, name)).unwrap();
+        copy_course(
+            &root,
+            &[
+                ".cargo",
+                "exercises/support",
+                "exercises/ch02-measure",
+                "solutions/ch02-measure",
+                "book/src/ch02-measure/figures",
+                "xtask/src",
+                "xtask/book-builder/src",
+            ],
+            &[
+                "Cargo.lock",
+                "solutions/figure.rs",
+                "xtask/Cargo.toml",
+                "xtask/pristine.txt",
+                "xtask/book-builder/Cargo.toml",
+            ],
+            name,
+        );
         let course = Course { root };
         // Record the copy's chapter as given (the real record may be mid-edit).
         let run = course.run(&["pristine", "2"]);
@@ -233,28 +199,6 @@ impl Drop for Course {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
     }
-}
-
-/// The root manifest with `[workspace.package] version` made this copy's own.
-fn own_version(manifest: &str, name: &str) -> String {
-    let mut in_package = false;
-    let mut out = String::new();
-    for line in manifest.lines() {
-        if line.starts_with('[') {
-            in_package = line.trim() == "[workspace.package]";
-        }
-        match line.split_once('=') {
-            Some((key, value)) if in_package && key.trim() == "version" => {
-                let v = value.trim().trim_matches('"');
-                out.push_str(&format!("version = \"{v}-test.{name}\"\n"));
-            }
-            _ => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    out
 }
 
 /// Text with every run of whitespace made one space, so that assertions on a
