@@ -136,6 +136,11 @@ impl Readings {
         Self::new(label, pairs.split(','))
     }
 
+    /// As the bench wrote it: `hit-ratio yours=0.612 moka=0.655 optimal=0.741`.
+    pub fn line(&self) -> String {
+        self.word().replacen(':', " ", 1).replace(',', " ")
+    }
+
     /// The progress file's word; each value as the shortest text that reads
     /// back as the same number.
     fn word(&self) -> String {
@@ -495,6 +500,7 @@ mod tests {
             "ch05-caching passed 0 pass 31/31 4.2 - hit-ratio:yours=0.612,moka=0.655,optimal=0.741\n\
              ch02-measure passed 2 pass 9/9 154.7 -\n",
         );
+        assert_eq!(r.line(), "hit-ratio yours=0.612 moka=0.655 optimal=0.741");
         assert_eq!(p["ch05-caching"].readings, Some(r));
         assert_eq!(p["ch05-caching"].ratio, Some(4.2));
         assert_eq!(p["ch02-measure"].readings, None);
