@@ -2,7 +2,8 @@
 // serve.rs puts this script into each page it serves; the built files never
 // hold it). It polls /_course/state.json once a second: a new build number
 // reloads the page; on a chapter's pages, a box at the top shows the learner's
-// state for that chapter and the command to run next.
+// state for that chapter, what its latest bench reported (chapter 5's hit
+// ratios beside moka's and the optimum's) and the command to run next.
 (function () {
   "use strict";
   var chapter = location.pathname.split("/").filter(Boolean)[0] || "";
@@ -43,10 +44,29 @@
     } else {
       box.appendChild(text("p", head + "started; not checked yet."));
     }
+    var readings = readingsLine(entry.readings);
+    if (readings && entry.state !== "not-started") box.appendChild(readings);
     var next = text("p", "Next: ");
     next.appendChild(text("code", entry.next));
     box.appendChild(next);
     return box;
+  }
+
+  // What the latest bench reported (chapter 5: "Hit ratio (latest bench):
+  // yours 0.612 · moka 0.655 · optimal 0.741"), every value with as many decimals as the
+  // longest the bench wrote, so that the numbers line up.
+  function readingsLine(r) {
+    if (!r || !r.values || !r.values.length) return null;
+    var decimals = 0;
+    r.values.forEach(function (v) {
+      var part = String(v.value).split(".")[1] || "";
+      decimals = Math.min(6, Math.max(decimals, part.length));
+    });
+    var shown = r.values.map(function (v) {
+      return v.name + " " + v.value.toFixed(decimals);
+    });
+    var label = r.label.charAt(0).toUpperCase() + r.label.slice(1);
+    return text("p", label + " (latest bench): " + shown.join(" · "), "course-readings");
   }
 
   function show(panel) {

@@ -115,6 +115,8 @@ fn quick_bench(ws: &Workspace, chapter: &Chapter, subject: &Subject) -> Result<b
     let result = bench::quick(ws, chapter, gate, subject, &home, true)?;
     ui::lines(bench::gate_lines(gate, &result));
     progress::record_ratio(ws, chapter, result.as_ref().ok().map(|r| r.ratio))?;
+    let readings = result.as_ref().ok().and_then(|r| r.readings.clone());
+    progress::record_readings(ws, chapter, readings)?;
     Ok(result.as_ref().is_ok_and(|r| r.passed))
 }
 

@@ -4,14 +4,16 @@
 //!
 //! One entry per chapter id: its number, its state in the panel's words
 //! (`not-started`, `started`, `failing`, `passed`), the latest counts, the
-//! checks still failing (as the sentences `check` prints), the latest bench ratio, and the command to
-//! run next.
+//! checks still failing (as the sentences `check` prints), the latest bench
+//! ratio, what the latest bench reported for the panel (`readings`: chapter
+//! 5's hit ratios beside moka's and the optimum's, `null` when none), and the
+//! command to run next.
 
 use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::engine::chapter::Chapter;
-use crate::engine::progress::{self, Entry, Progress, State};
+use crate::engine::progress::{self, Entry, Progress, Readings, State};
 use crate::ground::ui;
 use crate::ground::workspace::Workspace;
 
@@ -51,11 +53,23 @@ pub fn panel_json(chapters: &[Chapter], progress: &Progress) -> Value {
                 // As the terminal prints them: sentences, not identifiers.
                 "failing": e.failing.iter().map(|n| ui::sentence(n)).collect::<Vec<_>>(),
                 "ratio": e.ratio,
+                "readings": e.readings.as_ref().map(readings_json),
                 "next": next,
             }),
         );
     }
     json!({ "chapters": out })
+}
+
+/// A bench's readings as the panel shows them: the label in words
+/// (`hit-ratio` → "hit ratio"), the values in the bench's order.
+fn readings_json(r: &Readings) -> Value {
+    let values: Vec<Value> = r
+        .values
+        .iter()
+        .map(|(name, value)| json!({ "name": name, "value": value }))
+        .collect();
+    json!({ "label": r.label.replace('-', " "), "values": values })
 }
 
 /// The panel's word for an entry: the latest check decides, else the state.
@@ -142,5 +156,38 @@ mod tests {
             "cargo xtask solution 2, then cargo xtask check 5"
         );
         assert_eq!(json["chapters"]["ch05-caching"]["state"], "not-started");
+        assert_eq!(ch02["readings"], Value::Null);
+    }
+
+    /// Chapter 5's hit ratios, in the bench's order, with the label in words;
+    /// from the progress file's very word.
+    #[test]
+    fn a_benchs_readings_are_shown_in_its_order() {
+        let course = crate::fixture::Course::new("panel-readings");
+        let p = progress::parse(
+            "ch05-caching passed 0 pass 31/31 4.2 - \
+             hit-ratio:yours=0.612,moka=0.655,optimal=0.741\n",
+        );
+        let json = panel_json(&chapters(&course), &p);
+        let ch05 = &json["chapters"]["ch05-caching"];
+        assert_eq!(ch05["state"], "passed");
+        assert_eq!(ch05["ratio"], 4.2);
+        assert_eq!(
+            ch05["readings"],
+            json!({
+                "label": "hit ratio",
+                "values": [
+                    { "name": "yours", "value": 0.612 },
+                    { "name": "moka", "value": 0.655 },
+                    { "name": "optimal", "value": 0.741 }
+                ]
+            })
+        );
+        // A damaged word: no readings at all.
+        let p = progress::parse(
+            "ch05-caching passed 0 pass 31/31 4.2 - hit-ratio:yours=0.6,moka=x\n",
+        );
+        let json = panel_json(&chapters(&course), &p);
+        assert_eq!(json["chapters"]["ch05-caching"]["readings"], Value::Null);
     }
 }

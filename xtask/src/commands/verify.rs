@@ -486,7 +486,7 @@ fn solution_beats_gate(
         match bench::quick(ws, chapter, gate, subject, &home, false)? {
             Ok(r) => {
                 let margin = r.ratio / gate.min_ratio;
-                let detail = format!(
+                let mut detail = format!(
                     "{} {} vs {} {}: {:.1}×, {:.1}× the gate (at least 3× is required)",
                     gate.baseline,
                     ui::duration_ns(r.baseline_ns),
@@ -495,6 +495,10 @@ fn solution_beats_gate(
                     r.ratio,
                     margin
                 );
+                // What the live panel would show of this run (chapter 5's hit ratios).
+                if let Some(readings) = &r.readings {
+                    detail.push_str(&format!("; for the panel: {}", readings.line()));
+                }
                 let ratio = format!("{:.1}× (≥{}×)", r.ratio, gate.min_ratio);
                 (r.passed && margin >= 3.0, detail, ratio)
             }

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::engine::cargo::{self, Build, Targets};
 use crate::engine::chapter::{BenchGate, Chapter};
+use crate::engine::progress::Readings;
 use crate::engine::subject::Subject;
 use crate::ground::process::Cmd;
 use crate::ground::ui;
@@ -36,12 +37,33 @@ const QUICK: [&str; 5] = [
     "--noplot",
 ];
 
+/// Set to a file's path when a bench runs under the runner: a bench with
+/// something to show on the book's live panel writes one line there (chapter
+/// 5: `hit-ratio yours=0.612 moka=0.655 optimal=0.741`, see
+/// [`Readings`]). A file rather than a line on stdout, so that what the learner
+/// reads of the bench is what it printed, in `check` as in `bench`.
+pub const READINGS_ENV: &str = "XTASK_PANEL_FILE";
+
 #[derive(Debug)]
 pub struct GateResult {
     pub baseline_ns: f64,
     pub candidate_ns: f64,
     pub ratio: f64,
     pub passed: bool,
+    /// What the bench wrote for the live panel, if anything.
+    pub readings: Option<Readings>,
+}
+
+/// Where a bench run with `criterion_home` writes its readings.
+pub fn readings_file(criterion_home: &Path) -> PathBuf {
+    criterion_home.join("panel-readings.txt")
+}
+
+/// The readings a bench wrote to `path`: its first line, `None` when there is
+/// no file or the line is damaged.
+pub fn read_readings(path: &Path) -> Option<Readings> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Readings::from_line(text.lines().next()?)
 }
 
 /// Runs the gate's criterion group quickly. `Err(sentence)` when the bench could
@@ -83,6 +105,7 @@ pub fn quick(
         candidate_ns,
         ratio,
         passed: ratio >= gate.min_ratio,
+        readings: read_readings(&readings_file(criterion_home)),
     }))
 }
 
@@ -141,13 +164,18 @@ fn run_group(
     criterion_home: &Path,
     echo: bool,
 ) -> Result<Result<String, String>> {
-    // Start from an empty folder so that no earlier run's estimate is ever read.
+    // Start from an empty folder so that no earlier run's estimate is ever
+    // read, nor an earlier run's readings.
     let _ = std::fs::remove_dir_all(criterion_home.join(&gate.group));
+    let readings = readings_file(criterion_home);
+    let _ = std::fs::remove_file(&readings);
+    let _ = std::fs::create_dir_all(criterion_home);
     let mut cmd = Cmd::new(exe)
         .arg("--bench")
         .arg(format!("^{}/", gate.group))
         .args(QUICK)
         .env("CRITERION_HOME", criterion_home)
+        .env(READINGS_ENV, &readings)
         .env("RUST_BACKTRACE", "0")
         .current_dir(&subject.dir);
     if echo {
@@ -244,6 +272,32 @@ mod tests {
         let out = "\nhit ratio  lru 0.66\n\nBenchmarking ch05_x/starter\nch05_x/starter time: [1 ms]\n";
         assert_eq!(own_report(out, "ch05_x"), vec!["hit ratio  lru 0.66"]);
         assert!(own_report("Benchmarking g/a\n", "g").is_empty());
+    }
+
+    /// The first line of the bench's file, whole or not at all; no file, an
+    /// empty one or a damaged line is no reading.
+    #[test]
+    fn readings_are_read_from_the_file_the_bench_wrote() {
+        let dir =
+            std::env::temp_dir().join(format!("xtask-readings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = readings_file(&dir);
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(read_readings(&path), None);
+        std::fs::write(
+            &path,
+            "hit-ratio yours=0.612 moka=0.655 optimal=0.741\nmore\n",
+        )
+        .unwrap();
+        let r = read_readings(&path).unwrap();
+        assert_eq!(r.label, "hit-ratio");
+        assert_eq!(r.values.len(), 3);
+        assert_eq!(r.values[2], ("optimal".to_string(), 0.741));
+        for damaged in ["", "\n", "hit-ratio yours=0.6 moka=", "yours=0.6"] {
+            std::fs::write(&path, damaged).unwrap();
+            assert_eq!(read_readings(&path), None, "{damaged:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

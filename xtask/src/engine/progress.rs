@@ -6,6 +6,7 @@
 //!
 //! ```text
 //! ch02-measure passed 2 fail 7/9 154.7 fails_on_empty_input,keeps_order
+//! ch05-caching passed 0 pass 31/31 4.2 - hit-ratio:yours=0.612,moka=0.655,optimal=0.741
 //! ```
 //!
 //! The words are: the chapter's id, its state (`passed` once any check of it
@@ -15,7 +16,8 @@
 //! check of how many (`0/0` when the code did not compile, `-` never counted),
 //! and the latest quick bench's ratio against the starter (`-` never measured),
 //! then the checks that failed in the latest check, by name, joined by commas
-//! (`-` none; the book's live panel lists them).
+//! (`-` none; the book's live panel lists them), then the readings the latest
+//! bench reported for the panel (`-` none; see [`Readings`]).
 //! Each word is optional from the fourth on: a file written before a word
 //! existed still reads (the missing words read as "not known"), and a runner
 //! from before a word existed reads the words it knows and ignores the rest.
@@ -73,6 +75,82 @@ pub struct Entry {
     pub ratio: Option<f64>,
     /// The checks that failed in the latest check, in source order.
     pub failing: Vec<String>,
+    /// What the latest bench reported for the live panel.
+    pub readings: Option<Readings>,
+}
+
+/// Named numbers a bench reports for the book's live panel, under one label:
+/// chapter 5's are `hit-ratio` with `yours`, `moka` and `optimal`. The bench
+/// writes them as one line of words (`hit-ratio yours=0.612 moka=0.655
+/// optimal=0.741`, see `bench::READINGS_ENV`); the progress file keeps them as
+/// one word (`hit-ratio:yours=0.612,moka=0.655,optimal=0.741`).
+///
+/// They are read whole or not at all: a label or name that is not lowercase
+/// letters, digits and `-`, a value that is not a finite number, a name given
+/// twice or no value at all makes the whole reading unknown, so the panel never
+/// shows a wrong number or half a comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Readings {
+    pub label: String,
+    /// In the order the bench gave them.
+    pub values: Vec<(String, f64)>,
+}
+
+impl Readings {
+    pub fn new<'a>(
+        label: &str,
+        pairs: impl IntoIterator<Item = &'a str>,
+    ) -> Option<Self> {
+        fn is_name(word: &str) -> bool {
+            !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        }
+        if !is_name(label) {
+            return None;
+        }
+        let mut values: Vec<(String, f64)> = Vec::new();
+        for pair in pairs {
+            let (name, value) = pair.split_once('=')?;
+            let value = value.parse::<f64>().ok().filter(|v| v.is_finite())?;
+            if !is_name(name) || values.iter().any(|(n, _)| n == name) {
+                return None;
+            }
+            values.push((name.to_string(), value));
+        }
+        (!values.is_empty()).then(|| Readings {
+            label: label.to_string(),
+            values,
+        })
+    }
+
+    /// The bench's line: the label, then `name=value` words.
+    pub fn from_line(line: &str) -> Option<Self> {
+        let mut words = line.split_whitespace();
+        Self::new(words.next()?, words)
+    }
+
+    fn from_word(word: &str) -> Option<Self> {
+        let (label, pairs) = word.split_once(':')?;
+        Self::new(label, pairs.split(','))
+    }
+
+    /// As the bench wrote it: `hit-ratio yours=0.612 moka=0.655 optimal=0.741`.
+    pub fn line(&self) -> String {
+        self.word().replacen(':', " ", 1).replace(',', " ")
+    }
+
+    /// The progress file's word; each value as the shortest text that reads
+    /// back as the same number.
+    fn word(&self) -> String {
+        let pairs: Vec<String> = self
+            .values
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        format!("{}:{}", self.label, pairs.join(","))
+    }
 }
 
 /// How many checks passed, of how many.
@@ -100,7 +178,8 @@ pub fn load(ws: &Workspace) -> Progress {
         .unwrap_or_default()
 }
 
-fn parse(text: &str) -> Progress {
+/// The progress file's text read; damage reads as "not known", never fails.
+pub fn parse(text: &str) -> Progress {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
@@ -123,6 +202,7 @@ fn parse(text: &str) -> Progress {
                 .filter(|w| *w != "-")
                 .map(|w| w.split(',').map(str::to_string).collect())
                 .unwrap_or_default();
+            let readings = words.next().and_then(Readings::from_word);
             Some((
                 id,
                 Entry {
@@ -132,6 +212,7 @@ fn parse(text: &str) -> Progress {
                     checks,
                     ratio,
                     failing,
+                    readings,
                 },
             ))
         })
@@ -141,7 +222,7 @@ fn parse(text: &str) -> Progress {
 fn render(progress: &Progress) -> String {
     let mut text = String::from(
         "# cargo xtask progress: chapter id, state, hints seen, latest check, \
-         checks passing/total, bench ratio, checks failing\n",
+         checks passing/total, bench ratio, checks failing, bench readings\n",
     );
     for (id, e) in progress {
         let last = match e.last_check {
@@ -158,8 +239,9 @@ fn render(progress: &Progress) -> String {
             names if names.is_empty() => "-".to_string(),
             names => names,
         };
+        let readings = e.readings.as_ref().map_or("-".to_string(), Readings::word);
         text.push_str(&format!(
-            "{id} {} {} {last} {checks} {ratio} {failing}\n",
+            "{id} {} {} {last} {checks} {ratio} {failing} {readings}\n",
             e.state.word(),
             e.hints_seen
         ));
@@ -267,6 +349,19 @@ pub fn record_ratio(
     update(ws, chapter, |entry| entry.ratio = Some(ratio)).map(drop)
 }
 
+/// After a bench that reported readings for the panel. `None` (no bench ran,
+/// or it reported none) keeps the latest, as `record_ratio` does.
+pub fn record_readings(
+    ws: &Workspace,
+    chapter: &Chapter,
+    readings: Option<Readings>,
+) -> Result<()> {
+    let Some(readings) = readings else {
+        return Ok(());
+    };
+    update(ws, chapter, |entry| entry.readings = Some(readings)).map(drop)
+}
+
 /// After `reset`: the starter is back, so the chapter is in progress again (as
 /// rustlings does); the hints already seen stay seen.
 pub fn record_reset(ws: &Workspace, chapter: &Chapter) -> Result<()> {
@@ -276,6 +371,7 @@ pub fn record_reset(ws: &Workspace, chapter: &Chapter) -> Result<()> {
         entry.checks = None;
         entry.ratio = None;
         entry.failing.clear();
+        entry.readings = None;
     })
     .map(drop)
 }
@@ -329,6 +425,7 @@ mod tests {
                 }),
                 ratio: Some(154.7),
                 failing: vec!["a_check".into(), "another_check".into()],
+                readings: None,
             },
         );
         p.insert(
@@ -341,10 +438,16 @@ mod tests {
                     passed: 0,
                     total: 0,
                 }),
-                ratio: None,
+                ratio: Some(4.2),
                 failing: Vec::new(),
+                readings: Readings::from_line(
+                    "hit-ratio yours=0.612 moka=0.655 optimal=0.741",
+                ),
             },
         );
+        assert!(render(&p).contains(
+            "ch05-caching in-progress 0 - 0/0 4.2 - hit-ratio:yours=0.612,moka=0.655,optimal=0.741\n"
+        ));
         assert_eq!(parse(&render(&p)), p);
     }
 
@@ -377,8 +480,69 @@ mod tests {
         assert_eq!(p["b"].last_check, Some(false));
     }
 
+    /// The bench's line and the file's word say the same, in the bench's order;
+    /// a line from before the readings (seven words) reads as none.
+    #[test]
+    fn readings_are_read_from_the_benchs_line_and_from_the_file() {
+        let r =
+            Readings::from_line("hit-ratio  yours=0.612 moka=0.655 optimal=0.741\n")
+                .unwrap();
+        assert_eq!(r.label, "hit-ratio");
+        assert_eq!(
+            r.values,
+            [
+                ("yours".to_string(), 0.612),
+                ("moka".to_string(), 0.655),
+                ("optimal".to_string(), 0.741)
+            ]
+        );
+        let p = parse(
+            "ch05-caching passed 0 pass 31/31 4.2 - hit-ratio:yours=0.612,moka=0.655,optimal=0.741\n\
+             ch02-measure passed 2 pass 9/9 154.7 -\n",
+        );
+        assert_eq!(r.line(), "hit-ratio yours=0.612 moka=0.655 optimal=0.741");
+        assert_eq!(p["ch05-caching"].readings, Some(r));
+        assert_eq!(p["ch05-caching"].ratio, Some(4.2));
+        assert_eq!(p["ch02-measure"].readings, None);
+        assert_eq!(p["ch02-measure"].ratio, Some(154.7));
+    }
+
+    /// A damaged reading is unknown as a whole, never a wrong number or half
+    /// a comparison; the words before it still read.
+    #[test]
+    fn a_damaged_reading_reads_as_unknown() {
+        for damaged in [
+            "hit-ratio",
+            "hit-ratio yours",
+            "hit-ratio yours=",
+            "hit-ratio yours=0.6x moka=0.655",
+            "hit-ratio yours=NaN",
+            "hit-ratio yours=inf",
+            "hit-ratio yours=0.6 yours=0.7",
+            "hit-ratio Yours=0.6",
+            "hit ratio yours=0.6",
+            "hit_ratio yours=0.6",
+            "hit-ratio =0.6",
+            "",
+        ] {
+            assert_eq!(Readings::from_line(damaged), None, "{damaged:?}");
+        }
+        for damaged in [
+            "hit-ratio",
+            "hit-ratio:",
+            "hit-ratio:yours=0.6,",
+            "hit-ratio:yours=0.6,moka",
+            ":yours=0.6",
+            "hit-ratio:yours=0..6",
+        ] {
+            let p = parse(&format!("a passed 0 pass 9/9 2.5 - {damaged}\n"));
+            assert_eq!(p["a"].readings, None, "{damaged:?}");
+            assert_eq!(p["a"].ratio, Some(2.5));
+        }
+    }
+
     /// The latest check's counts replace the earlier ones, a check without a
-    /// bench keeps the latest ratio, and `reset` forgets both.
+    /// bench keeps the latest ratio and readings, and `reset` forgets them.
     #[test]
     fn a_check_records_its_counts_and_keeps_the_latest_ratio() {
         let course = crate::fixture::Course::new("progress-record-check");
@@ -388,7 +552,11 @@ mod tests {
         record_ratio(ws, &chapter, Some(154.7)).unwrap();
         record_check(ws, &chapter, 7, 9, &["a_check", "b_check"]).unwrap();
         record_ratio(ws, &chapter, None).unwrap();
+        let readings = Readings::from_line("hit-ratio yours=0.5 optimal=0.7");
+        record_readings(ws, &chapter, readings.clone()).unwrap();
+        record_readings(ws, &chapter, None).unwrap();
         let e = &load(ws)["ch02-measure"];
+        assert_eq!(e.readings, readings);
         assert_eq!(
             e.checks,
             Some(Tally {
@@ -402,6 +570,7 @@ mod tests {
         let e = &load(ws)["ch02-measure"];
         assert_eq!((e.checks, e.ratio), (None, None));
         assert!(e.failing.is_empty());
+        assert_eq!(e.readings, None);
     }
 
     /// `watch` and `hint` in two terminals: every update lands, none is lost
