@@ -192,6 +192,10 @@ enum Command {
     Debrief {
         /// The chapter: 2, 02, ch02 or ch02-measure.
         chapter: String,
+        /// Show it even though the chapter has not passed yet (an
+        /// instructor preparing a session).
+        #[arg(long)]
+        force: bool,
     },
     /// Your progress over every chapter, for the workshop's instructor: state,
     /// checks passing, hints seen, the latest bench ratio.
@@ -320,8 +324,8 @@ fn run(cli: Cli) -> Result<bool> {
             let output = output.map(|p| std::path::absolute(&p).unwrap_or(p));
             bundle::bundle_command(&ws, output.as_deref(), try_it)
         }
-        Some(Command::Debrief { chapter }) => {
-            debrief::debrief_command(&find(&chapter, "debrief")?)
+        Some(Command::Debrief { chapter, force }) => {
+            debrief::debrief_command(&ws, &find(&chapter, "debrief")?, force)
         }
         Some(Command::Report { short, markdown }) => {
             report::report_command(&ws, short, markdown.as_deref())

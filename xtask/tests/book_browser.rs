@@ -265,6 +265,13 @@ return {
 };
 "#;
 
+/// The page is loaded and its scripts have run: every code block
+/// highlighted (what mdBook's book.js does last).
+const PAGE_SETTLED: &str = r#"
+return document.readyState === 'complete' &&
+  [...document.querySelectorAll('pre > code')].every(c => c.classList.contains('hljs'));
+"#;
+
 /// After each `<details>` summary was clicked: which are open and shown.
 const DETAILS_AFTER_CLICK: &str = r#"
 return [...document.querySelectorAll('details')].map(d => d.open &&
@@ -431,7 +438,7 @@ async fn in_the_browser(chromium: &Path, driver: &Path) {
     };
     client.goto(&ch02).await.unwrap();
     assert!(
-        wait_for_js(&client, &state_is("not-started"), 10).await,
+        wait_for_js(&client, &state_is("not-started"), 30).await,
         "the panel says chapter 2 is not started"
     );
     // Its output goes to a file: a pipe nobody reads until the end could fill.
@@ -451,6 +458,10 @@ async fn in_the_browser(chromium: &Path, driver: &Path) {
     let mut prose: Vec<(String, String)> = Vec::new();
     for page in &all {
         client.goto(&format!("{base}{page}")).await.unwrap();
+        // On a loaded machine the page's scripts may still be running when
+        // the load event fires: give them time before reading what they do
+        // (a page that never gets there is reported below as it is).
+        wait_for_js(&client, PAGE_SETTLED, 30).await;
         let facts = client.execute(PAGE_FACTS, vec![]).await.unwrap();
         for error in errors_logged(&client).await {
             problems.push(format!("{page}: console error or failed request: {error}"));
@@ -562,6 +573,7 @@ async fn in_the_browser(chromium: &Path, driver: &Path) {
     client.set_window_size(PHONE.0, PHONE.1).await.unwrap();
     for page in &all {
         client.goto(&format!("{base}{page}")).await.unwrap();
+        wait_for_js(&client, PAGE_SETTLED, 30).await;
         let wide = client.execute(TOO_WIDE, vec![]).await.unwrap();
         for what in wide.as_array().unwrap() {
             problems.push(format!("{page}: wider than a {} px phone: {what}", PHONE.0));
@@ -606,7 +618,9 @@ async fn in_the_browser(chromium: &Path, driver: &Path) {
                 "return [...document.querySelectorAll('#mdbook-searchresults a')]\
                  .some(a => a.href.includes('/{chapter}/'))"
             ),
-            10,
+            // The search index loads in the background: generous on a busy
+            // machine, and only a miss waits this long.
+            30,
         )
         .await;
         if !found {
@@ -636,7 +650,7 @@ async fn in_the_browser(chromium: &Path, driver: &Path) {
         std::fs::read_to_string(&check_log).unwrap_or_default()
     );
     assert!(
-        wait_for_js(&client, &state_is("failing"), 10).await,
+        wait_for_js(&client, &state_is("failing"), 30).await,
         "the panel turns to failing"
     );
     let panel = client
@@ -662,7 +676,7 @@ async fn in_the_browser(chromium: &Path, driver: &Path) {
     let (passed, said_check) = course.run(&["check", "2"]);
     assert!(passed, "the solution passes:\n{said_check}");
     assert!(
-        wait_for_js(&client, &state_is("passed"), 10).await,
+        wait_for_js(&client, &state_is("passed"), 30).await,
         "the panel turns to passed"
     );
     let panel = client
@@ -706,7 +720,7 @@ async fn in_the_browser(chromium: &Path, driver: &Path) {
             .unwrap();
         client.goto(&ch05).await.unwrap();
         assert!(
-            wait_for_js(&client, &state_is("passed"), 10).await,
+            wait_for_js(&client, &state_is("passed"), 30).await,
             "chapter 5's panel says passed"
         );
         let found: Value = client
@@ -754,10 +768,19 @@ async fn in_the_browser(chromium: &Path, driver: &Path) {
     }
     eprintln!("panel: not started → failing → passed in {}", since(t));
 
+    // Nothing before phase 6 changes a book source: a rebuild while pages
+    // were read would have swapped the book under them.
+    if said.lock().unwrap().contains("rebuilding") {
+        problems.push(format!(
+            "the server rebuilt the book before any source changed:\n{}",
+            said.lock().unwrap()
+        ));
+    }
+
     // 6. A source change rebuilds and reloads.
     let t = Instant::now();
     client.goto(&ch02).await.unwrap();
-    assert!(wait_for_js(&client, &state_is("passed"), 10).await);
+    assert!(wait_for_js(&client, &state_is("passed"), 30).await);
     let page = course.root.join("book/src/ch02-measure/index.md");
     let mut text = std::fs::read_to_string(&page).unwrap();
     text.push_str("\n\nReloaded by the browser test.\n");
