@@ -1086,4 +1086,17 @@ mod tests {
         let err = format!("{:#}", load_neutral(&chapter).unwrap_err());
         assert!(err.contains("mutants change only the service"), "{err}");
     }
+
+    #[test]
+    fn the_hang_line_says_how_long_the_tests_ran_and_that_none_failed() {
+        let course = Course::new("km-hung-line");
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
+        let line = hung_line(&chapter);
+        let secs = format!("after {} s", chapter.card.timeout_seconds);
+        assert!(line.contains("caught only by a hang"), "{line}");
+        assert!(
+            line.contains(&secs) && line.contains("none failed"),
+            "{line}"
+        );
+    }
 }

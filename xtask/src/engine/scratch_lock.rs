@@ -39,7 +39,8 @@ pub fn hold(ws: &Workspace, chapter: &Chapter) -> Result<()> {
     if held.contains_key(&path) {
         return Ok(());
     }
-    let lock = take(&path, chapter.id(), &me())?;
+    let folder = ws.show(&path.with_extension(""));
+    let lock = take(&path, chapter.id(), &folder, &me())?;
     held.insert(path, lock);
     Ok(())
 }
@@ -49,7 +50,7 @@ pub fn release_all() {
     HELD.lock().unwrap_or_else(|e| e.into_inner()).clear();
 }
 
-fn take(path: &Path, id: &str, me: &str) -> Result<Held> {
+fn take(path: &Path, id: &str, folder: &str, me: &str) -> Result<Held> {
     lock::exclusive(path, me, |holder| {
         let who = if holder.is_empty() {
             "another `cargo xtask` run".to_string()
@@ -57,9 +58,8 @@ fn take(path: &Path, id: &str, me: &str) -> Result<Held> {
             format!("another `cargo xtask` run ({holder})")
         };
         ui::line(ui::dim(&format!(
-            "Waiting for {who} to finish with {id}'s scratch crates ({}); it goes on \
-             by itself then.",
-            path.parent().map_or(path, |p| p).join(id).display()
+            "Waiting for {who} to finish with {id}'s scratch crates ({folder}/); it \
+             goes on by itself then."
         )));
     })
 }
