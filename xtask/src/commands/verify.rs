@@ -506,9 +506,21 @@ fn decoys_are_rejected(
                 };
                 // The known mutants are run only for a decoy they judge: the
                 // other verdicts do not depend on them, and each run rebuilds
-                // every copy of the service.
+                // its copies of the service; only the copies its verdict
+                // depends on are built (`run_for`).
                 let run = if known_mutants::is_own_tests_verdict(&d.must_fail) {
-                    with_own_tests(ws, chapter, run, &files)?
+                    match run {
+                        Run::Ran(_) => {
+                            let own = known_mutants::run_for(
+                                ws,
+                                chapter,
+                                &files,
+                                &d.must_fail,
+                            )?;
+                            known_mutants::join(run, own)
+                        }
+                        other => other,
+                    }
                 } else {
                     run
                 };

@@ -268,10 +268,36 @@ pub fn run_judged(
     files: &BTreeMap<PathBuf, String>,
     echo: bool,
 ) -> Result<Option<Judged>> {
+    run_some(ws, chapter, files, echo, None)
+}
+
+/// `run`, with only the copies that `verdict` (a decoy's `must_fail`)
+/// depends on: the service as given, the neutral copy, and the known mutant
+/// it names, if any. The other mutants' verdicts are left out. A decoy needs
+/// no more, and each copy left out is one build less for `verify`.
+pub fn run_for(
+    ws: &Workspace,
+    chapter: &Chapter,
+    files: &BTreeMap<PathBuf, String>,
+    verdict: &str,
+) -> Result<Option<Run>> {
+    Ok(run_some(ws, chapter, files, false, Some(verdict))?.map(|j| j.run))
+}
+
+/// `run_judged`, with only the known mutant whose verdict is `only` (none
+/// when `only` names no mutant) or every one (`None`).
+fn run_some(
+    ws: &Workspace,
+    chapter: &Chapter,
+    files: &BTreeMap<PathBuf, String>,
+    echo: bool,
+    only: Option<&str>,
+) -> Result<Option<Judged>> {
     let Some(own) = &chapter.card.learner_tests else {
         return Ok(None);
     };
-    let mutants = load_all(chapter)?;
+    let mut mutants = load_all(chapter)?;
+    keep_only(&mut mutants, only);
     let neutral = load_neutral(chapter)?;
     if echo {
         ui::blank();
@@ -386,6 +412,14 @@ pub fn run_judged(
         run: Run::Ran(verdicts),
         hung,
     }))
+}
+
+/// Keeps the known mutant whose verdict is `only` (none when it names none);
+/// all of them for `None`.
+fn keep_only(mutants: &mut Vec<KnownMutant>, only: Option<&str>) {
+    if let Some(verdict) = only {
+        mutants.retain(|m| m.verdict_name() == verdict);
+    }
 }
 
 /// The mutants a subject's tests are judged against.
@@ -1098,5 +1132,19 @@ mod tests {
             line.contains(&secs) && line.contains("none failed"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn a_decoys_run_keeps_only_the_mutant_its_verdict_names() {
+        let mut second = mutant();
+        second.name = "other".into();
+        let mut all = vec![mutant(), second];
+        keep_only(&mut all, None);
+        assert_eq!(all.len(), 2, "no verdict named: every mutant");
+        keep_only(&mut all, Some("your_tests_notice_when_other"));
+        let names: Vec<&str> = all.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["other"]);
+        keep_only(&mut all, Some(SAME_BEHAVIOUR));
+        assert!(all.is_empty(), "the neutral verdict needs no known mutant");
     }
 }
