@@ -80,7 +80,7 @@ fn with_own_tests(ws: &Workspace, chapter: &Chapter, run: Run) -> Result<Run> {
         for (name, outcome) in verdicts {
             ui::lines(libtest::verdict_lines(name, outcome));
             if hung.contains(name) {
-                ui::line(known_mutants::hung_line(chapter));
+                ui::lines(known_mutants::hung_lines(chapter));
             }
         }
     }

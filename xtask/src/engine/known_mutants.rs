@@ -248,17 +248,18 @@ pub struct Judged {
     pub hung: Vec<String>,
 }
 
-/// The line `check` prints beneath the ✓ of a mutant caught only by a hang.
-pub fn hung_line(chapter: &Chapter) -> String {
-    format!(
-        "      {}",
-        ui::dim(&format!(
-            "caught only by a hang: on this copy your tests were still running after \
-             {} s and were stopped; none failed. A test that fails says what broke, \
-             a hang does not: give the test a deadline of its own.",
-            chapter.card.timeout_seconds
-        ))
-    )
+/// The lines `check` prints beneath the ✓ of a mutant caught only by a hang.
+pub fn hung_lines(chapter: &Chapter) -> Vec<String> {
+    let text = format!(
+        "caught only by a hang: on this copy your tests were still running after {} \
+         seconds and were stopped; none failed. A test that fails says what broke, a hang \
+         does not: give the test a deadline of its own.",
+        chapter.card.timeout_seconds
+    );
+    ui::wrap(&text, 6, ui::WIDTH)
+        .iter()
+        .map(|l| ui::dim(l))
+        .collect()
 }
 
 /// `run`, with the mutants caught only by a hang.
@@ -1125,8 +1126,24 @@ mod tests {
     fn the_hang_line_says_how_long_the_tests_ran_and_that_none_failed() {
         let course = Course::new("km-hung-line");
         let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
-        let line = hung_line(&chapter);
-        let secs = format!("after {} s", chapter.card.timeout_seconds);
+        let lines = hung_lines(&chapter);
+        assert!(
+            lines.iter().all(|l| ui::visible_len(l) <= ui::WIDTH),
+            "{lines:?}"
+        );
+        // Without colour codes, one space between words.
+        let mut plain = String::new();
+        let mut in_code = false;
+        for c in lines.join(" ").chars() {
+            match c {
+                '\u{1b}' => in_code = true,
+                'm' if in_code => in_code = false,
+                _ if !in_code => plain.push(c),
+                _ => {}
+            }
+        }
+        let line = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+        let secs = format!("after {} seconds", chapter.card.timeout_seconds);
         assert!(line.contains("caught only by a hang"), "{line}");
         assert!(
             line.contains(&secs) && line.contains("none failed"),
