@@ -22,6 +22,7 @@ pub mod network;
 pub mod pristine;
 pub mod progress;
 pub mod readiness;
+pub mod scratch_lock;
 pub mod soak;
 pub mod subject;
 pub mod variant;

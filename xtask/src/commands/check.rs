@@ -70,14 +70,21 @@ fn with_own_tests(ws: &Workspace, chapter: &Chapter, run: Run) -> Result<Run> {
         return Ok(run);
     }
     let files = variant::read_tree(&chapter.dir, Path::new("src"))?;
-    let own = known_mutants::run(ws, chapter, &files, true)
+    let own = known_mutants::run_judged(ws, chapter, &files, true)
         .context("running your own tests against the known mutants")?;
-    if let Some(Run::Ran(verdicts)) = &own {
+    if let Some(known_mutants::Judged {
+        run: Run::Ran(verdicts),
+        hung,
+    }) = &own
+    {
         for (name, outcome) in verdicts {
             ui::lines(libtest::verdict_lines(name, outcome));
+            if hung.contains(name) {
+                ui::lines(known_mutants::hung_lines(chapter));
+            }
         }
     }
-    Ok(known_mutants::join(run, own))
+    Ok(known_mutants::join(run, own.map(|j| j.run)))
 }
 
 /// "All 9 checks pass.", or how many do and what to do next; true when all do.

@@ -30,6 +30,7 @@ pub fn mutants_command(
         ),
         0,
     );
+    ui::lines(mutants::hang_lines(chapter, &outcomes));
     ui::lines(mutants::verdict_lines(chapter, &verdict));
     Ok(verdict.holds())
 }

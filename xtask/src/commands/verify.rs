@@ -530,7 +530,7 @@ fn decoys_are_rejected(
             Ok(files) => {
                 // Only the decoy's target check decides it; a known-mutant
                 // target is judged by the subject's own tests below.
-                let only = (!d.must_fail.starts_with(known_mutants::NOTICE_PREFIX))
+                let only = (!known_mutants::is_own_tests_verdict(&d.must_fail))
                     .then_some(d.must_fail.as_str());
                 let run = match prebuilt.remove(&d.name) {
                     Some(built) => checks::run_built(
@@ -548,9 +548,21 @@ fn decoys_are_rejected(
                 };
                 // The known mutants are run only for a decoy they judge: the
                 // other verdicts do not depend on them, and each run rebuilds
-                // every copy of the service.
-                let run = if d.must_fail.starts_with(known_mutants::NOTICE_PREFIX) {
-                    with_own_tests(ws, chapter, run, &files)?
+                // its copies of the service; only the copies its verdict
+                // depends on are built (`run_for`).
+                let run = if known_mutants::is_own_tests_verdict(&d.must_fail) {
+                    match run {
+                        Run::Ran(_) => {
+                            let own = known_mutants::run_for(
+                                ws,
+                                chapter,
+                                &files,
+                                &d.must_fail,
+                            )?;
+                            known_mutants::join(run, own)
+                        }
+                        other => other,
+                    }
                 } else {
                     run
                 };
@@ -579,7 +591,7 @@ fn build_decoys_together(
     let mut names = Vec::new();
     let mut variants = Vec::new();
     for d in decoys {
-        if d.must_fail.starts_with(known_mutants::NOTICE_PREFIX) {
+        if known_mutants::is_own_tests_verdict(&d.must_fail) {
             continue;
         }
         if let Ok(files) = variant::decoy_files(chapter, d) {
@@ -631,6 +643,7 @@ fn verify_slow_proofs(
     ui::heading(&format!("{} · slower proofs", chapter.heading()));
     match mutants::run(ws, chapter, 1, None, true) {
         Ok((verdict, outcomes, listed)) => {
+            ui::lines(mutants::hang_lines(chapter, &outcomes));
             ui::lines(mutants::verdict_lines(chapter, &verdict));
             tally.claim(
                 verdict.holds(),

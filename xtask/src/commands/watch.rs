@@ -24,6 +24,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::engine::chapter::Chapter;
+use crate::engine::scratch_lock;
 use crate::ground::workspace::Workspace;
 use crate::ground::{files, ui};
 
@@ -81,6 +82,9 @@ pub fn watch_command(
             if let Err(err) = check() {
                 ui::error(&err);
             }
+            // Between checks the chapter's scratch crates are free for
+            // another run (scratch_lock.rs).
+            scratch_lock::release_all();
             ui::blank();
             ui::aside(&offer, 0);
         },

@@ -34,6 +34,23 @@
 //!
 //! Mutant verdicts are judged only once the tests pass as given: against a
 //! failing suite every mutant would look caught.
+//!
+//! Neutral mutants are the other half: harmless edits of the service (a
+//! comment, a reformat, a renamed local, an equivalent rewrite), in
+//! `solutions/<id>/neutral-mutants/<name>.toml`, same edits, with `change`
+//! saying in one line what was changed. Tests that judge behaviour pass on
+//! them; tests that judge the source text (a fingerprint of a file, a search
+//! for a line) fail. All of them are applied to one more copy, `neutral`,
+//! built with the others in the same cargo call (one copy whatever their
+//! number: plain `verify` runs this for every subject). Its verdict,
+//! `your_tests_pass_on_copies_that_behave_the_same`, follows the as-given one;
+//! and a test that fails on the neutral copy is not counted when it fails on
+//! a known mutant (it would fail on any change), so a source-text test kills
+//! no mutant.
+//!
+//! A mutant caught only because the tests hung past the timeout (none failed)
+//! counts as caught, as cargo-mutants counts it, and `check` says so beneath
+//! its ✓: a test that fails fast says what broke, a hang does not.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -60,8 +77,21 @@ pub const AS_GIVEN: &str = "your_tests_pass_on_the_service_as_given";
 /// How every mutant's verdict name begins.
 pub const NOTICE_PREFIX: &str = "your_tests_notice_when_";
 
+/// The verdict on the tests against the neutral mutants.
+pub const SAME_BEHAVIOUR: &str = "your_tests_pass_on_copies_that_behave_the_same";
+
 /// The scratch workspace's member that holds the files unchanged.
 const AS_GIVEN_MEMBER: &str = "as-given";
+
+/// The scratch workspace's member with every neutral mutant applied.
+const NEUTRAL_MEMBER: &str = "neutral";
+
+/// True for a verdict that the subject's own tests give (against the known
+/// and neutral mutants), not a check: a decoy's `must_fail` naming one is
+/// judged by `run`.
+pub fn is_own_tests_verdict(name: &str) -> bool {
+    name.starts_with(NOTICE_PREFIX) || name == AS_GIVEN || name == SAME_BEHAVIOUR
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +99,24 @@ struct Spec {
     behaviour: String,
     #[serde(rename = "edit")]
     edits: Vec<Edit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NeutralSpec {
+    change: String,
+    #[serde(rename = "edit")]
+    edits: Vec<Edit>,
+}
+
+/// A harmless edit of the service: the learner's tests must pass on it.
+#[derive(Debug)]
+pub struct NeutralMutant {
+    /// The file's stem: `a-comment-in-every-file`.
+    pub name: String,
+    /// What was changed, in one line (the learner may read this).
+    pub change: String,
+    pub edits: Vec<Edit>,
 }
 
 #[derive(Debug)]
@@ -95,13 +143,62 @@ impl KnownMutant {
 /// Every known mutant of `chapter`, sorted by name. An error when one is
 /// malformed, has no edit, or edits the learner's test folder.
 pub fn load_all(chapter: &Chapter) -> Result<Vec<KnownMutant>> {
+    if chapter.card.learner_tests.is_none() {
+        return Ok(Vec::new());
+    }
+    let dir = chapter.solution_dir.join("known-mutants");
+    let specs: Vec<(String, Spec)> =
+        read_specs(chapter, &dir, "known mutant", |s: &Spec| &s.edits)?;
+    if specs.is_empty() {
+        bail!(
+            "{} judges the learner's tests, but {} holds no known mutant",
+            chapter.id(),
+            dir.display()
+        );
+    }
+    Ok(specs
+        .into_iter()
+        .map(|(name, spec)| KnownMutant {
+            name,
+            behaviour: spec.behaviour.trim().to_string(),
+            edits: spec.edits,
+        })
+        .collect())
+}
+
+/// Every neutral mutant of `chapter`, sorted by name; none when the chapter
+/// has no `neutral-mutants/` folder. Errors as `load_all`.
+pub fn load_neutral(chapter: &Chapter) -> Result<Vec<NeutralMutant>> {
+    let dir = chapter.solution_dir.join("neutral-mutants");
+    if chapter.card.learner_tests.is_none() || !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let specs =
+        read_specs(chapter, &dir, "neutral mutant", |s: &NeutralSpec| &s.edits)?;
+    Ok(specs
+        .into_iter()
+        .map(|(name, spec)| NeutralMutant {
+            name,
+            change: spec.change.trim().to_string(),
+            edits: spec.edits,
+        })
+        .collect())
+}
+
+/// Each `*.toml` in `dir` as `(stem, spec)`, sorted by stem. An error when
+/// one is malformed, has no edit, or edits the learner's test folder.
+fn read_specs<T: serde::de::DeserializeOwned>(
+    chapter: &Chapter,
+    dir: &Path,
+    what: &str,
+    edits: impl Fn(&T) -> &Vec<Edit>,
+) -> Result<Vec<(String, T)>> {
     let Some(own) = &chapter.card.learner_tests else {
         return Ok(Vec::new());
     };
-    let dir = chapter.solution_dir.join("known-mutants");
-    let mut mutants = Vec::new();
-    let entries = std::fs::read_dir(&dir)
-        .with_context(|| format!("reading the known mutants in {}", dir.display()))?;
+    let mut specs = Vec::new();
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the {what}s in {}", dir.display()))?;
     for entry in entries {
         let path = entry?.path();
         if path.extension().is_none_or(|e| e != "toml") {
@@ -109,14 +206,14 @@ pub fn load_all(chapter: &Chapter) -> Result<Vec<KnownMutant>> {
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let spec: Spec = toml::from_str(&text)
-            .with_context(|| format!("reading the known mutant {}", path.display()))?;
-        if spec.edits.is_empty() {
-            bail!("the known mutant {} has no [[edit]]", path.display());
+        let spec: T = toml::from_str(&text)
+            .with_context(|| format!("reading the {what} {}", path.display()))?;
+        if edits(&spec).is_empty() {
+            bail!("the {what} {} has no [[edit]]", path.display());
         }
-        if let Some(e) = spec.edits.iter().find(|e| e.file.starts_with(&own.dir)) {
+        if let Some(e) = edits(&spec).iter().find(|e| e.file.starts_with(&own.dir)) {
             bail!(
-                "the known mutant {} edits {}, in the learner's own tests ({}); \
+                "the {what} {} edits {}, in the learner's own tests ({}); \
                  mutants change only the service",
                 path.display(),
                 e.file.display(),
@@ -124,65 +221,137 @@ pub fn load_all(chapter: &Chapter) -> Result<Vec<KnownMutant>> {
             );
         }
         let name = path.file_stem().unwrap_or_default().to_string_lossy();
-        mutants.push(KnownMutant {
-            name: name.into_owned(),
-            behaviour: spec.behaviour.trim().to_string(),
-            edits: spec.edits,
-        });
+        specs.push((name.into_owned(), spec));
     }
-    mutants.sort_by(|a, b| a.name.cmp(&b.name));
-    if mutants.is_empty() {
-        bail!(
-            "{} judges the learner's tests, but {} holds no known mutant",
-            chapter.id(),
-            dir.display()
-        );
-    }
-    Ok(mutants)
+    specs.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(specs)
 }
 
 /// The learner's tests in `files` (a crate's `src/`, relative paths) against
-/// the service as given and each known mutant. `None` for a chapter without
-/// `[learner_tests]`. With `echo`, says what it is doing (the verdicts are
-/// the caller's to print).
+/// the service as given, its neutral mutants and each known mutant. `None`
+/// for a chapter without `[learner_tests]`. With `echo`, says what it is
+/// doing (the verdicts are the caller's to print).
 pub fn run(
     ws: &Workspace,
     chapter: &Chapter,
     files: &BTreeMap<PathBuf, String>,
     echo: bool,
 ) -> Result<Option<Run>> {
+    Ok(run_judged(ws, chapter, files, echo)?.map(|j| j.run))
+}
+
+/// `run`'s verdicts, and what a learner should know beside them.
+pub struct Judged {
+    pub run: Run,
+    /// The verdict names of the known mutants caught only because the tests
+    /// hung past the timeout (none failed).
+    pub hung: Vec<String>,
+}
+
+/// The lines `check` prints beneath the ✓ of a mutant caught only by a hang.
+pub fn hung_lines(chapter: &Chapter) -> Vec<String> {
+    let text = format!(
+        "caught only by a hang: on this copy your tests were still running after {} \
+         seconds and were stopped; none failed. A test that fails says what broke, a hang \
+         does not: give the test a deadline of its own.",
+        chapter.card.timeout_seconds
+    );
+    ui::wrap(&text, 6, ui::WIDTH)
+        .iter()
+        .map(|l| ui::dim(l))
+        .collect()
+}
+
+/// `run`, with the mutants caught only by a hang.
+pub fn run_judged(
+    ws: &Workspace,
+    chapter: &Chapter,
+    files: &BTreeMap<PathBuf, String>,
+    echo: bool,
+) -> Result<Option<Judged>> {
+    run_some(ws, chapter, files, echo, None)
+}
+
+/// `run`, with only the copies that `verdict` (a decoy's `must_fail`)
+/// depends on: the service as given, the neutral copy, and the known mutant
+/// it names, if any. The other mutants' verdicts are left out. A decoy needs
+/// no more, and each copy left out is one build less for `verify`.
+pub fn run_for(
+    ws: &Workspace,
+    chapter: &Chapter,
+    files: &BTreeMap<PathBuf, String>,
+    verdict: &str,
+) -> Result<Option<Run>> {
+    Ok(run_some(ws, chapter, files, false, Some(verdict))?.map(|j| j.run))
+}
+
+/// `run_judged`, with only the known mutant whose verdict is `only` (none
+/// when `only` names no mutant) or every one (`None`).
+fn run_some(
+    ws: &Workspace,
+    chapter: &Chapter,
+    files: &BTreeMap<PathBuf, String>,
+    echo: bool,
+    only: Option<&str>,
+) -> Result<Option<Judged>> {
     let Some(own) = &chapter.card.learner_tests else {
         return Ok(None);
     };
-    let mutants = load_all(chapter)?;
+    let mut mutants = load_all(chapter)?;
+    keep_only(&mut mutants, only);
+    let neutral = load_neutral(chapter)?;
     if echo {
         ui::blank();
+        let harmless = if neutral.is_empty() {
+            String::new()
+        } else {
+            " and on a copy with harmless rewrites (no change in behaviour),"
+                .to_string()
+        };
         ui::aside(
             &format!(
-                "Your own tests ({}/) against the service as given and {} known \
-                 mutants of it (copies with one small bug each):",
+                "Your own tests ({}/) against the service as given{harmless} and {} \
+                 known mutants of it (copies with one small bug each):",
                 own.dir.display(),
                 mutants.len()
             ),
             0,
         );
     }
-    // Each copy: its member name, and its files or why it could not be made.
+    // Each copy: its member name, and its files or why it could not be made
+    // (the files it edits), by member name.
     let mut members = vec![(AS_GIVEN_MEMBER.to_string(), files.clone())];
     let mut not_made: BTreeMap<String, String> = BTreeMap::new();
-    for m in &mutants {
+    // Each edit with the name of the mutant it comes from.
+    let mut plant = |member: String, edits: &[(&str, &Edit)]| {
         let mut copy = files.clone();
-        match decoy::apply_edits(&m.name, "service", &m.edits, &mut copy) {
-            Ok(()) => members.push((m.member(), copy)),
+        let planted = edits.iter().try_for_each(|(name, e)| {
+            decoy::apply_edits(name, "service", std::slice::from_ref(*e), &mut copy)
+        });
+        match planted {
+            Ok(()) => members.push((member, copy)),
             Err(_) => {
-                let files: Vec<String> = m
-                    .edits
+                let mut files: Vec<String> = edits
                     .iter()
-                    .map(|e| e.file.display().to_string())
+                    .map(|(_, e)| e.file.display().to_string())
                     .collect();
-                not_made.insert(m.name.clone(), files.join(", "));
+                files.sort();
+                files.dedup();
+                not_made.insert(member, files.join(", "));
             }
         }
+    };
+    if !neutral.is_empty() {
+        let edits: Vec<(&str, &Edit)> = neutral
+            .iter()
+            .flat_map(|n| n.edits.iter().map(|e| (n.name.as_str(), e)))
+            .collect();
+        plant(NEUTRAL_MEMBER.to_string(), &edits);
+    }
+    for m in &mutants {
+        let edits: Vec<(&str, &Edit)> =
+            m.edits.iter().map(|e| (m.name.as_str(), e)).collect();
+        plant(m.member(), &edits);
     }
     let subjects = variant::assemble_members(
         ws,
@@ -196,15 +365,18 @@ pub fn run(
         match cargo::build(ws, as_given, Targets::LibTests { all: false }, echo)? {
             Build::Built(exes) => exes,
             Build::Failed(failure) => {
-                return Ok(Some(Run::DidNotCompile(in_learners_paths(failure))));
+                return Ok(Some(Judged {
+                    run: Run::DidNotCompile(in_learners_paths(failure)),
+                    hung: Vec::new(),
+                }));
             }
         };
     if subjects.len() > 1 {
         match cargo::build(ws, as_given, Targets::LibTests { all: true }, false)? {
             Build::Built(more) => exes.extend(more),
             Build::Failed(failure) => bail!(
-                "a known mutant of {} does not compile with tests that compile as \
-                 given; fix the mutant:\n{}",
+                "a known or neutral mutant of {} does not compile with tests that \
+                 compile as given; fix the mutant:\n{}",
                 chapter.id(),
                 failure.first.unwrap_or(failure.stderr)
             ),
@@ -228,9 +400,33 @@ pub fn run(
         .map(|s| s.package.as_str())
         .zip(results.iter())
         .collect();
-    Ok(Some(Run::Ran(verdicts(
-        &own.dir, &mutants, &by_member, &not_made,
-    ))))
+    let (verdicts, hung) = verdicts(
+        &own.dir,
+        &Copies {
+            mutants: &mutants,
+            neutral: &neutral,
+        },
+        &by_member,
+        &not_made,
+    );
+    Ok(Some(Judged {
+        run: Run::Ran(verdicts),
+        hung,
+    }))
+}
+
+/// Keeps the known mutant whose verdict is `only` (none when it names none);
+/// all of them for `None`.
+fn keep_only(mutants: &mut Vec<KnownMutant>, only: Option<&str>) {
+    if let Some(verdict) = only {
+        mutants.retain(|m| m.verdict_name() == verdict);
+    }
+}
+
+/// The mutants a subject's tests are judged against.
+struct Copies<'a> {
+    mutants: &'a [KnownMutant],
+    neutral: &'a [NeutralMutant],
 }
 
 /// The check verdicts followed by the learner-test verdicts. A compile failure
@@ -328,13 +524,15 @@ fn failure_text(stdout: &str, name: &str) -> Option<String> {
     Some(text.join("\n"))
 }
 
-/// The verdicts, as-given first, then one per mutant in name order.
+/// The verdicts, as-given first, then the neutral copy's (when the chapter
+/// has neutral mutants), then one per known mutant in name order; and the
+/// names of the mutants caught only by a hang. `not_made` is keyed by member.
 fn verdicts(
     dir: &Path,
-    mutants: &[KnownMutant],
+    copies: &Copies,
     by_member: &BTreeMap<&str, &TestRun>,
     not_made: &BTreeMap<String, String>,
-) -> Vec<(String, Outcome)> {
+) -> (Vec<(String, Outcome)>, Vec<String>) {
     let dir = dir.display();
     let as_given = by_member.get(AS_GIVEN_MEMBER).copied();
     let (given, tests) = match as_given {
@@ -362,14 +560,65 @@ fn verdicts(
     };
     let judged = given == Outcome::Passed;
     let mut out = vec![(AS_GIVEN.to_string(), given)];
-    for m in mutants {
-        let outcome = if let Some(files) = not_made.get(&m.name) {
+    let planted = |member: &str, behaviour: &str| {
+        not_made.get(member).map(|files| {
             failed(format!(
-                "This known bug could not be planted: {files} is not as the chapter \
-                 gave it. The runner judges your tests by changing the service's \
-                 files, so leave those as given (`git diff` shows what changed) and \
-                 keep your tests in {dir}/."
+                "This copy of the service ({behaviour}) could not be made: {files} is \
+                 not as the chapter gave it. The runner judges your tests by changing \
+                 the service's files, so leave those as given (`git diff` shows what \
+                 changed) and keep your tests in {dir}/."
             ))
+        })
+    };
+    // The tests that fail on the neutral copy judge the source text: their
+    // failures on a known mutant do not count.
+    let mut source_tests: Vec<&str> = Vec::new();
+    if !copies.neutral.is_empty() {
+        let changes: Vec<&str> =
+            copies.neutral.iter().map(|n| n.change.as_str()).collect();
+        let changes = changes.join("; ");
+        let outcome = if let Some(f) = planted(NEUTRAL_MEMBER, "harmless rewrites") {
+            f
+        } else if !judged {
+            failed(format!(
+                "Not judged yet: your tests must first pass on the service as given \
+                 (see above). This copy of the service behaves exactly as given, with \
+                 harmless rewrites: {changes}."
+            ))
+        } else {
+            match by_member.get(NEUTRAL_MEMBER) {
+                Some(TestRun::Passed { .. }) => Outcome::Passed,
+                Some(TestRun::Failed { failing, first }) => {
+                    source_tests = failing.iter().map(String::as_str).collect();
+                    failed(format!(
+                        "Expected every test in {dir}/ to pass on a copy of the service \
+                         that behaves exactly as given, rewritten harmlessly: {changes}. \
+                         Seen: {} failed on it: {}. The first one's message:\n{first}\n\
+                         Your tests fail on a service that behaves the same: they test \
+                         its source text, not its behaviour. Such a test fails on any \
+                         edit, a comment as much as a bug, so the bugs it \"catches\" \
+                         prove nothing (they are not counted below). Test what the \
+                         service does instead: its answers, what it stores, what it \
+                         sends.",
+                        failing.len(),
+                        failing.join(", ")
+                    ))
+                }
+                Some(TestRun::TimedOut) | None => failed(format!(
+                    "Expected your tests in {dir}/ to finish on a copy of the service \
+                     that behaves exactly as given, rewritten harmlessly: {changes}. \
+                     Seen: still running after the chapter's timeout, and stopped. \
+                     Nothing in these rewrites changes what the service does or how \
+                     long it takes: look for a test that depends on the source text."
+                )),
+            }
+        };
+        out.push((SAME_BEHAVIOUR.to_string(), outcome));
+    }
+    let mut hung = Vec::new();
+    for m in copies.mutants {
+        let outcome = if let Some(f) = planted(&m.member(), &m.behaviour) {
+            f
         } else if !judged {
             failed(format!(
                 "Not judged yet: your tests must first pass on the service as given \
@@ -378,7 +627,25 @@ fn verdicts(
             ))
         } else {
             match by_member.get(m.member().as_str()) {
-                Some(TestRun::Failed { .. } | TestRun::TimedOut) => Outcome::Passed,
+                Some(TestRun::TimedOut) => {
+                    hung.push(m.verdict_name());
+                    Outcome::Passed
+                }
+                Some(TestRun::Failed { failing, .. })
+                    if failing.iter().any(|t| !source_tests.contains(&t.as_str())) =>
+                {
+                    Outcome::Passed
+                }
+                Some(TestRun::Failed { failing, .. }) => failed(format!(
+                    "Expected at least one of your tests to fail on a copy of the \
+                     service with one small bug. Seen: only {} failed on it, which \
+                     fail on a harmless rewrite too (see above), so they do not count. \
+                     The behaviour it breaks, which none of your other tests pins \
+                     down: {}. Add a test in {dir}/ that would fail if this stopped \
+                     holding, at the level where such a bug would show.",
+                    failing.join(", "),
+                    m.behaviour
+                )),
                 _ => failed(format!(
                     "Expected at least one of your tests to fail on a copy of the \
                      service with one small bug. Seen: all {tests} of them pass on it. \
@@ -391,7 +658,7 @@ fn verdicts(
         };
         out.push((m.verdict_name(), outcome));
     }
-    out
+    (out, hung)
 }
 
 fn failed(message: String) -> Outcome {
@@ -498,6 +765,13 @@ mod tests {
         }
     }
 
+    fn only(mutants: &[KnownMutant]) -> Copies<'_> {
+        Copies {
+            mutants,
+            neutral: &[],
+        }
+    }
+
     fn message(outcome: &Outcome) -> &str {
         match outcome {
             Outcome::Failed { message, .. } => message,
@@ -514,7 +788,12 @@ mod tests {
             (AS_GIVEN_MEMBER, &given),
             ("mutant-zero-items", &survived),
         ]);
-        let v = verdicts(Path::new("src/tests"), &[m], &by_member, &BTreeMap::new());
+        let (v, _) = verdicts(
+            Path::new("src/tests"),
+            &only(&[m]),
+            &by_member,
+            &BTreeMap::new(),
+        );
         assert_eq!(v[0], (AS_GIVEN.to_string(), Outcome::Passed));
         let text = message(&v[1].1);
         assert!(
@@ -542,9 +821,9 @@ mod tests {
                 (AS_GIVEN_MEMBER, &given),
                 ("mutant-zero-items", &caught),
             ]);
-            let v = verdicts(
+            let (v, _) = verdicts(
                 Path::new("src/tests"),
-                &[mutant()],
+                &only(&[mutant()]),
                 &by_member,
                 &BTreeMap::new(),
             );
@@ -561,9 +840,9 @@ mod tests {
         let caught = TestRun::TimedOut;
         let by_member =
             BTreeMap::from([(AS_GIVEN_MEMBER, &given), ("mutant-zero-items", &caught)]);
-        let v = verdicts(
+        let (v, _) = verdicts(
             Path::new("src/tests"),
-            &[mutant()],
+            &only(&[mutant()]),
             &by_member,
             &BTreeMap::new(),
         );
@@ -576,9 +855,16 @@ mod tests {
     fn a_service_file_changed_where_a_mutant_goes_is_explained() {
         let given = TestRun::Passed { tests: 1 };
         let by_member = BTreeMap::from([(AS_GIVEN_MEMBER, &given)]);
-        let not_made =
-            BTreeMap::from([("zero-items".to_string(), "src/service.rs".into())]);
-        let v = verdicts(Path::new("src/tests"), &[mutant()], &by_member, &not_made);
+        let not_made = BTreeMap::from([(
+            "mutant-zero-items".to_string(),
+            "src/service.rs".into(),
+        )]);
+        let (v, _) = verdicts(
+            Path::new("src/tests"),
+            &only(&[mutant()]),
+            &by_member,
+            &not_made,
+        );
         let text = message(&v[1].1);
         assert!(
             text.contains("src/service.rs is not as the chapter gave it"),
@@ -650,5 +936,232 @@ mod tests {
         let report =
             std::fs::read_to_string(subjects[1].dir.join("src/report.rs")).unwrap();
         assert!(report.contains("2 + orders"), "{report}");
+    }
+
+    fn neutral() -> NeutralMutant {
+        NeutralMutant {
+            name: "a-comment".into(),
+            change: "a comment added to pricing.rs".into(),
+            edits: vec![Edit {
+                file: "src/pricing.rs".into(),
+                find: "SECRET_FIND".into(),
+                replace: "SECRET_REPLACE".into(),
+            }],
+        }
+    }
+
+    fn failing(tests: &[&str]) -> TestRun {
+        TestRun::Failed {
+            failing: tests.iter().map(|t| t.to_string()).collect(),
+            first: "fingerprint changed".into(),
+        }
+    }
+
+    #[test]
+    fn tests_failing_on_a_harmless_rewrite_fail_and_kill_no_mutant() {
+        let given = TestRun::Passed { tests: 3 };
+        let on_neutral = failing(&["tests::snapshot"]);
+        let only_snapshot = failing(&["tests::snapshot"]);
+        let also_real = failing(&["tests::snapshot", "tests::price"]);
+        let mut second = mutant();
+        second.name = "other".into();
+        let by_member = BTreeMap::from([
+            (AS_GIVEN_MEMBER, &given),
+            (NEUTRAL_MEMBER, &on_neutral),
+            ("mutant-zero-items", &only_snapshot),
+            ("mutant-other", &also_real),
+        ]);
+        let copies = Copies {
+            mutants: &[mutant(), second],
+            neutral: &[neutral()],
+        };
+        let (v, hung) = verdicts(
+            Path::new("src/tests"),
+            &copies,
+            &by_member,
+            &BTreeMap::new(),
+        );
+        let names: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                AS_GIVEN,
+                SAME_BEHAVIOUR,
+                "your_tests_notice_when_zero_items",
+                "your_tests_notice_when_other"
+            ]
+        );
+        let text = message(&v[1].1);
+        assert!(
+            text.contains("they test its source text, not its behaviour"),
+            "{text}"
+        );
+        assert!(text.contains("a comment added to pricing.rs"), "{text}");
+        assert!(
+            text.contains("tests::snapshot") && text.contains("fingerprint changed")
+        );
+        assert!(!text.contains("SECRET"), "{text}");
+        let text = message(&v[2].1);
+        assert!(text.contains("fail on a harmless rewrite too"), "{text}");
+        assert!(
+            text.contains("an order for zero items is refused"),
+            "{text}"
+        );
+        assert_eq!(v[3].1, Outcome::Passed, "a behaviour test failed on it");
+        assert!(hung.is_empty());
+    }
+
+    #[test]
+    fn tests_passing_on_the_harmless_rewrite_pass_its_verdict() {
+        let given = TestRun::Passed { tests: 3 };
+        let caught = failing(&["tests::price"]);
+        let by_member = BTreeMap::from([
+            (AS_GIVEN_MEMBER, &given),
+            (NEUTRAL_MEMBER, &given),
+            ("mutant-zero-items", &caught),
+        ]);
+        let copies = Copies {
+            mutants: &[mutant()],
+            neutral: &[neutral()],
+        };
+        let (v, _) = verdicts(
+            Path::new("src/tests"),
+            &copies,
+            &by_member,
+            &BTreeMap::new(),
+        );
+        assert_eq!(v[1], (SAME_BEHAVIOUR.to_string(), Outcome::Passed));
+        assert_eq!(v[2].1, Outcome::Passed);
+    }
+
+    #[test]
+    fn a_harmless_rewrite_that_hangs_or_cannot_be_made_is_explained() {
+        let given = TestRun::Passed { tests: 3 };
+        let hangs = TestRun::TimedOut;
+        let copies = Copies {
+            mutants: &[],
+            neutral: &[neutral()],
+        };
+        let by_member =
+            BTreeMap::from([(AS_GIVEN_MEMBER, &given), (NEUTRAL_MEMBER, &hangs)]);
+        let (v, _) = verdicts(
+            Path::new("src/tests"),
+            &copies,
+            &by_member,
+            &BTreeMap::new(),
+        );
+        assert!(message(&v[1].1).contains("still running"), "{:?}", v[1]);
+        let by_member = BTreeMap::from([(AS_GIVEN_MEMBER, &given)]);
+        let not_made =
+            BTreeMap::from([(NEUTRAL_MEMBER.to_string(), "src/pricing.rs".into())]);
+        let (v, _) = verdicts(Path::new("src/tests"), &copies, &by_member, &not_made);
+        let text = message(&v[1].1);
+        assert!(
+            text.contains("src/pricing.rs is not as the chapter gave it"),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+
+    #[test]
+    fn a_mutant_caught_only_by_a_hang_is_named() {
+        let given = TestRun::Passed { tests: 3 };
+        let hangs = TestRun::TimedOut;
+        let by_member =
+            BTreeMap::from([(AS_GIVEN_MEMBER, &given), ("mutant-zero-items", &hangs)]);
+        let (v, hung) = verdicts(
+            Path::new("src/tests"),
+            &only(&[mutant()]),
+            &by_member,
+            &BTreeMap::new(),
+        );
+        assert_eq!(v[1].1, Outcome::Passed);
+        assert_eq!(hung, ["your_tests_notice_when_zero_items"]);
+        let caught = failing(&["t"]);
+        let by_member =
+            BTreeMap::from([(AS_GIVEN_MEMBER, &given), ("mutant-zero-items", &caught)]);
+        let (_, hung) = verdicts(
+            Path::new("src/tests"),
+            &only(&[mutant()]),
+            &by_member,
+            &BTreeMap::new(),
+        );
+        assert!(hung.is_empty(), "a failure is no hang");
+    }
+
+    #[test]
+    fn own_test_verdicts_are_told_from_checks() {
+        assert!(is_own_tests_verdict(AS_GIVEN));
+        assert!(is_own_tests_verdict(SAME_BEHAVIOUR));
+        assert!(is_own_tests_verdict("your_tests_notice_when_x"));
+        assert!(!is_own_tests_verdict("the_gate_passes_an_unchanged_run"));
+    }
+
+    #[test]
+    fn neutral_mutants_load_with_their_change_and_may_not_edit_the_tests() {
+        let course = course("km-neutral", ONE_MORE);
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
+        assert!(
+            load_neutral(&chapter).unwrap().is_empty(),
+            "no folder, none"
+        );
+        course.write(
+            "solutions/ch02-measure/neutral-mutants/a-comment.toml",
+            "change = \"a comment\"\n[[edit]]\nfile = \"src/report.rs\"\nfind = \"a\"\n\
+             replace = \"b\"\n",
+        );
+        let neutral = load_neutral(&chapter).unwrap();
+        assert_eq!(neutral.len(), 1);
+        assert_eq!(neutral[0].change, "a comment");
+        course.write(
+            "solutions/ch02-measure/neutral-mutants/b-tests.toml",
+            "change = \"c\"\n[[edit]]\nfile = \"src/tests/mod.rs\"\nfind = \"a\"\n\
+             replace = \"b\"\n",
+        );
+        let err = format!("{:#}", load_neutral(&chapter).unwrap_err());
+        assert!(err.contains("mutants change only the service"), "{err}");
+    }
+
+    #[test]
+    fn the_hang_line_says_how_long_the_tests_ran_and_that_none_failed() {
+        let course = Course::new("km-hung-line");
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
+        let lines = hung_lines(&chapter);
+        assert!(
+            lines.iter().all(|l| ui::visible_len(l) <= ui::WIDTH),
+            "{lines:?}"
+        );
+        // Without colour codes, one space between words.
+        let mut plain = String::new();
+        let mut in_code = false;
+        for c in lines.join(" ").chars() {
+            match c {
+                '\u{1b}' => in_code = true,
+                'm' if in_code => in_code = false,
+                _ if !in_code => plain.push(c),
+                _ => {}
+            }
+        }
+        let line = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+        let secs = format!("after {} seconds", chapter.card.timeout_seconds);
+        assert!(line.contains("caught only by a hang"), "{line}");
+        assert!(
+            line.contains(&secs) && line.contains("none failed"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_decoys_run_keeps_only_the_mutant_its_verdict_names() {
+        let mut second = mutant();
+        second.name = "other".into();
+        let mut all = vec![mutant(), second];
+        keep_only(&mut all, None);
+        assert_eq!(all.len(), 2, "no verdict named: every mutant");
+        keep_only(&mut all, Some("your_tests_notice_when_other"));
+        let names: Vec<&str> = all.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["other"]);
+        keep_only(&mut all, Some(SAME_BEHAVIOUR));
+        assert!(all.is_empty(), "the neutral verdict needs no known mutant");
     }
 }

@@ -103,6 +103,23 @@ pub fn verdict_lines(chapter: &Chapter, verdict: &Verdict) -> Vec<String> {
     lines
 }
 
+/// One line per mutant caught only because the checks hung past
+/// cargo-mutants' timeout (none failed): caught, but no check says what broke.
+pub fn hang_lines(chapter: &Chapter, outcomes: &Outcomes) -> Vec<String> {
+    let secs = chapter.card.timeout_seconds * 4;
+    outcomes
+        .timeout
+        .iter()
+        .map(|m| {
+            format!(
+                "  {} caught only by a hang (the checks were stopped after {secs} s, none \
+                 failed): {m}",
+                ui::yellow("⏱")
+            )
+        })
+        .collect()
+}
+
 impl Outcomes {
     /// Every mutant tested, whatever became of it.
     pub fn total(&self) -> usize {
@@ -326,5 +343,23 @@ mod tests {
         assert!(!v.holds());
         let v = judge(&outcomes, &["src/a.rs: m1".into(), "src/a.rs: m2".into()]);
         assert!(v.holds());
+    }
+
+    #[test]
+    fn a_mutant_caught_only_by_a_hang_gets_a_line_of_its_own() {
+        let course = crate::fixture::Course::new("mutants-hang");
+        let chapter = Chapter::find(&course.ws, "2", "check").unwrap();
+        let outcomes = Outcomes {
+            caught: BTreeSet::from(["src/a.rs: replace f with g".to_string()]),
+            timeout: BTreeSet::from(["src/a.rs: replace h with loop".to_string()]),
+            ..Outcomes::default()
+        };
+        let lines = hang_lines(&chapter, &outcomes);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].contains("caught only by a hang"), "{lines:?}");
+        assert!(
+            lines[0].ends_with("src/a.rs: replace h with loop"),
+            "{lines:?}"
+        );
     }
 }

@@ -24,6 +24,7 @@ use toml::{Table, Value};
 
 use crate::engine::chapter::Chapter;
 use crate::engine::decoy::{self, Base, Decoy};
+use crate::engine::scratch_lock;
 use crate::engine::subject::Subject;
 use crate::ground::files;
 use crate::ground::workspace::Workspace;
@@ -85,6 +86,7 @@ pub fn assemble_with_examples(
     files: &BTreeMap<PathBuf, String>,
     examples: &[(String, PathBuf)],
 ) -> Result<Subject> {
+    scratch_lock::hold(ws, chapter)?;
     let root = ws
         .scratch_dir()
         .join("variants")
@@ -198,6 +200,7 @@ pub fn assemble_members(
     members: &[(String, BTreeMap<PathBuf, String>)],
     keep: Keep,
 ) -> Result<Vec<Subject>> {
+    scratch_lock::hold(ws, chapter)?;
     let root = ws
         .scratch_dir()
         .join("variants")

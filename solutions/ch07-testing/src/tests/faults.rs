@@ -137,3 +137,20 @@ async fn the_demo_partner_quotes_per_parcel_of_ten_after_its_latency() {
     assert_eq!(started.elapsed(), latency);
     assert_eq!(partner.quote("tea", 11).await, Ok(980));
 }
+
+/// The timeout the service ships with is a promise to whoever runs it: with
+/// the default settings, a silent partner holds an order up for 300 ms, no
+/// more. Pinned here as a number, not through the constant, so that a change
+/// of the default shows up as a failing test, not as a test that follows it.
+#[tokio::test(start_paused = true)]
+async fn with_the_default_timeout_a_silent_partner_holds_an_order_300_ms() {
+    let service = OrderService::new(
+        Arc::new(SqliteOrders::in_memory().unwrap()),
+        Failing::new(None),
+        crate::service::SHIPPING_TIMEOUT,
+    );
+    let started = Instant::now();
+    let order = service.place("ada", "tea", 1).await.unwrap();
+    assert_eq!(started.elapsed(), std::time::Duration::from_millis(300));
+    assert_eq!(order.total_cents, 500 + FALLBACK_SHIPPING_CENTS);
+}
