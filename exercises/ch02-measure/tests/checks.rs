@@ -994,10 +994,10 @@ fn report_allocations_grow_in_step_with_the_data() {
         format!(
             " The same orders with every item naming one listed product (SKU-000) \
              made about {one_allocs} allocations ({one_bytes} bytes) per extra order: \
-             the rest is spent naming the items, which the starter does in \
-             product_name in exercises/ch02-measure/src/catalogue.rs, called by the \
-             report for each item. Measure it (`{PROFILE}`, with a span or a \
-             counter of your own in it) before you change it."
+             the extra work depends on which products the items name. Find which \
+             part of the report's work per item does it by measuring: run \
+             `{PROFILE}` and put a span or a counter of your own around each part \
+             of that work, before you change any of it."
         )
     } else {
         format!(
@@ -1020,18 +1020,17 @@ fn report_allocations_grow_in_step_with_the_data() {
     );
 }
 
-/// Bytes per order: the reference solution asks for about 510; a
-/// table of the whole product list costs several kilobytes however it is
-/// stored, so building one per order or per item shows here even when it
-/// takes a single allocation.
+/// Bytes per order: the reference solution asks for about 510. A structure
+/// rebuilt for every row costs kilobytes per order however it is stored, so it
+/// shows here even when it takes a single allocation.
 const MAX_BYTES_PER_ORDER: u64 = 4_096;
 
 /// An order has about 2.2 items, each with a SKU and a name (two strings); the
 /// order adds its formatted total and its share of the lists' growth. The
 /// reference solution makes about 10 per order, and a straightforward one that
 /// copies the rows before grouping them about twice that. Rebuilding a
-/// structure (a parsed list, a compiled pattern, a formatter) for every item
-/// makes hundreds per order; for every customer, about a hundred.
+/// structure (a lookup table, a compiled pattern, a formatter) for every row
+/// makes hundreds per order.
 const MAX_ALLOCATIONS_PER_ORDER: u64 = 60;
 
 // ---------------------------------------------------------------------------

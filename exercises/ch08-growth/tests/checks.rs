@@ -84,71 +84,110 @@ async fn a_rollout_change_made_through_one_instance_holds_on_every_instance() {
     let dir = TempDir::new();
     let pair = [start(&dir, HOUR, 0).await, start(&dir, HOUR, 1).await];
     let token = login_at(&pair[0], "alice").await;
-    let (status, body) = pair[0]
-        .put(
-            "/admin/features/new-checkout",
-            None,
-            &json!({ "percent": 100, "killed": false }),
-        )
-        .await;
-    assert_eq!(
-        status, 200,
-        "PUT /admin/features/new-checkout answered {status} {body}"
-    );
-    for (i, instance) in pair.iter().enumerate().rev() {
-        let (_, seen) = instance.get("/features/new-checkout", Some(&token)).await;
-        assert!(
-            seen["enabled"] == true,
-            "Turned new-checkout on for 100% of users through instance 1, then asked \
-             instance {} whether alice has it: expected {{\"enabled\":true}}, saw \
-             {seen}. An operator changes a rollout through whichever instance the \
-             load balancer picks, and it must hold for the very next request on every \
-             instance. Look at where src/app.rs keeps each feature's rollout.",
-            i + 1
+    // On at 100%, then killed, revived and killed again, each change through
+    // the instance the previous one did not go through, and each followed at
+    // once by a question to both: a setting an instance keeps for any time at
+    // all shows on one of these next requests.
+    for (step, killed) in [false, true, false, true, false, true]
+        .into_iter()
+        .enumerate()
+    {
+        let through = step % 2;
+        let rollout = json!({ "percent": 100, "killed": killed });
+        let (status, body) = pair[through]
+            .put("/admin/features/new-checkout", None, &rollout)
+            .await;
+        assert_eq!(
+            status,
+            200,
+            "PUT /admin/features/new-checkout {rollout} through instance {} answered \
+             {status} {body}",
+            through + 1
+        );
+        let expected = !killed;
+        let mut seen = [Value::Null, Value::Null];
+        // The instance the change did not go through first.
+        for which in [1 - through, through] {
+            seen[which] = pair[which]
+                .get("/features/new-checkout", Some(&token))
+                .await
+                .1;
+        }
+        if seen.iter().all(|s| s["enabled"] == expected) {
+            continue;
+        }
+        let why = rollout_change_missed(&dir, &token, killed, &seen, expected).await;
+        let earlier = match step {
+            0 => String::new(),
+            1 => "; the change before it held on both".to_string(),
+            _ => format!("; the {step} changes before it held on both"),
+        };
+        panic!(
+            "PUT /admin/features/new-checkout {rollout} through instance {} (change \
+             {} of 6, through alternate instances{earlier}): expected {{\"enabled\":{expected}}} for alice from \
+             both instances at the very next request, saw {} from instance 1 and {} \
+             from instance 2. {why} An operator changes a rollout through whichever \
+             instance the load balancer picks, and it must hold for the very next \
+             request on every instance, the kill switch above all.",
+            through + 1,
+            step + 1,
+            seen[0],
+            seen[1]
         );
     }
-    let (status, body) = pair[1]
-        .put(
-            "/admin/features/new-checkout",
-            None,
-            &json!({ "percent": 100, "killed": true }),
-        )
-        .await;
-    assert_eq!(
-        status, 200,
-        "PUT /admin/features/new-checkout answered {status} {body}"
-    );
-    let mut seen = Vec::new();
-    for instance in &pair {
-        seen.push(instance.get("/features/new-checkout", Some(&token)).await.1);
-    }
-    let killed = Rollout {
+}
+
+/// Why an instance answered a rollout change made a moment ago with the old
+/// setting: the rollout itself, a setting never replaced in the store, or an
+/// instance that goes on using what it read (asked of a new instance, which
+/// has read nothing yet).
+async fn rollout_change_missed(
+    dir: &TempDir,
+    token: &str,
+    killed: bool,
+    seen: &[Value; 2],
+    expected: bool,
+) -> String {
+    let rollout = Rollout {
         percent: 100,
-        killed: true,
+        killed,
     };
-    let decided_on = killed.is_enabled_for("new-checkout", "alice");
-    let (one, two) = (&seen[0], &seen[1]);
-    let why = if decided_on {
-        "Asked directly, the rollout { percent: 100, killed: true } answers that \
-         alice has it: the kill switch loses to a full rollout. Look at \
-         `is_enabled_for` in src/rollout.rs."
-    } else if two["enabled"] != false {
-        "Even instance 2, through which the switch was pulled, still answers with \
-         the old setting: the second PUT did not replace the first where settings \
-         are kept. Look at `set_feature` in src/app.rs."
-    } else {
-        "Instance 2 applies the switch and instance 1 does not: a kill switch that \
-         stops only some instances leaves part of the traffic on the broken \
-         feature. Look at where src/app.rs keeps each feature's rollout, and for \
-         how long an instance goes on using what it read."
+    if rollout.is_enabled_for("new-checkout", "alice") != expected {
+        return if killed {
+            "Asked directly, the rollout { percent: 100, killed: true } answers that \
+             alice has it: the kill switch loses to a full rollout. Look at \
+             `is_enabled_for` in src/rollout.rs."
+                .to_string()
+        } else {
+            "Asked directly, the rollout { percent: 100, killed: false } answers that \
+             alice does not have it: a full rollout reaches everybody. Look at \
+             `is_enabled_for` in src/rollout.rs."
+                .to_string()
+        };
+    }
+    let fresh = start(dir, HOUR, 2).await;
+    let (_, answer) = fresh.get("/features/new-checkout", Some(token)).await;
+    fresh.stop().await;
+    if answer["enabled"] != expected {
+        return format!(
+            "The change did not replace the setting before it where settings are \
+             kept: an instance started after it (instance 3, which had read nothing \
+             before) answers {answer} too. Look at `set_feature` in src/app.rs."
+        );
+    }
+    let stale = match seen.each_ref().map(|s| s["enabled"] != expected) {
+        [true, true] => "Both instances answered from what they",
+        [true, false] => "Instance 1 answered from what it",
+        _ => "Instance 2 answered from what it",
     };
-    assert!(
-        one["enabled"] == false && two["enabled"] == false,
-        "Both instances had answered that alice has new-checkout (100%); then the \
-         kill switch was pulled through instance 2 ({{\"percent\": 100, \"killed\": \
-         true}}): expected {{\"enabled\":false}} from both, saw {one} from instance \
-         1 and {two} from instance 2. {why}"
-    );
+    format!(
+        "{stale} had read before the change: the new setting is \
+         stored (an instance started after the change, instance 3, answers \
+         {answer}). However short the time an instance keeps a setting, a kill \
+         switch pulled within it leaves part of the traffic on the feature. Look \
+         at where src/app.rs keeps each feature's rollout, and for how long an \
+         instance goes on using what it read."
+    )
 }
 
 #[tokio::test]
@@ -214,6 +253,14 @@ async fn a_user_reads_their_own_write_through_the_other_instance() {
     let token = login_at(&pair[0], "alice").await;
     // The same user on a second device: another session of hers.
     let laptop = login_at(&pair[1], "alice").await;
+    // Both sessions known to both instances first: a read with a session an
+    // instance does not know would be anonymous, and this check's subject is
+    // the writer's read.
+    for session in [&token, &laptop] {
+        for instance in pair.iter().rev() {
+            instance.get("/me", Some(session)).await;
+        }
+    }
     let address = json!({ "address": "12 Harbour Road" });
     let (status, body) = pair[0].put("/profile", Some(&token), &address).await;
     assert_eq!(status, 200, "PUT /profile answered {status} {body}");
@@ -533,17 +580,17 @@ fn the_rollout_answer_comes_from_a_hash_no_rust_release_may_change() {
                 for name in ["DefaultHasher", "RandomState"] {
                     if code.contains(name) {
                         let shown = path.strip_prefix(&src).unwrap_or(&path);
-                        found.push(format!(
-                            "src/{}:{} uses {name}",
-                            shown.display(),
-                            n + 1
-                        ));
+                        found.push((shown.display().to_string(), n + 1, name));
                     }
                 }
             }
         }
     }
     found.sort();
+    let found: Vec<String> = found
+        .iter()
+        .map(|(file, line, name)| format!("src/{file}:{line} uses {name}"))
+        .collect();
     assert!(
         found.is_empty(),
         "Expected each user's rollout answer to come from a function whose output is \
