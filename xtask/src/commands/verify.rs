@@ -399,7 +399,7 @@ fn starter_fails(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Result
     Ok(ok)
 }
 
-/// The solution must pass every check, clippy, and the bench gate by 3×.
+/// The solution must pass every check, clippy, and the bench gate.
 /// Returns whether its checks pass, and the gate's ratio for the table.
 fn solution_passes(
     ws: &Workspace,
@@ -468,8 +468,12 @@ fn figures_match(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Result
     Ok(())
 }
 
-/// The solution beats the gate by at least 3× its minimum ratio, so the gate
-/// holds for a correct solution on a slower or busier machine.
+/// The solution beats the gate, measured here as the learner's `check`
+/// measures it; the margin over the gate is shown. That the gate never flips
+/// for a correct solution on a busy machine is proved by the soak (`verify
+/// --full`: 30 runs with every core busy), not by a margin measured once: on a
+/// machine whose cores are already busy, any margin shrinks (chapter 5's went
+/// from about 4× the gate on a quiet machine to 2× beside two busy loops).
 fn solution_beats_gate(
     ws: &Workspace,
     chapter: &Chapter,
@@ -487,26 +491,27 @@ fn solution_beats_gate(
             Ok(r) => {
                 let margin = r.ratio / gate.min_ratio;
                 let mut detail = format!(
-                    "{} {} vs {} {}: {:.1}×, {:.1}× the gate (at least 3× is required)",
+                    "{} {} vs {} {}: {:.1}×, {:.1}× the gate (at least {}×)",
                     gate.baseline,
                     ui::duration_ns(r.baseline_ns),
                     gate.candidate,
                     ui::duration_ns(r.candidate_ns),
                     r.ratio,
-                    margin
+                    margin,
+                    gate.min_ratio
                 );
                 // What the live panel would show of this run (chapter 5's hit ratios).
                 if let Some(readings) = &r.readings {
                     detail.push_str(&format!("; for the panel: {}", readings.line()));
                 }
                 let ratio = format!("{:.1}× (≥{}×)", r.ratio, gate.min_ratio);
-                (r.passed && margin >= 3.0, detail, ratio)
+                (r.passed, detail, ratio)
             }
             Err(why) => (false, why, "-".to_string()),
         };
     tally.claim(
         ok,
-        &format!("{id}: the solution beats the bench gate by 3× or more"),
+        &format!("{id}: the solution beats the bench gate"),
         &detail,
     );
     ui::line(format!("      {}", ui::dim(&detail)));
