@@ -386,6 +386,17 @@ async fn wait_for_js(client: &Client, script: &str, secs: u64) -> bool {
     false
 }
 
+/// What the live panel on the current page says.
+async fn panel_text(client: &Client) -> String {
+    client
+        .find(Locator::Id("course-panel"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn screenshot(dir: &Path, name: &str, png: Vec<u8>) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
@@ -653,13 +664,7 @@ async fn in_the_browser(chromium: &Path, driver: &Path) {
         wait_for_js(&client, &state_is("failing"), 30).await,
         "the panel turns to failing"
     );
-    let panel = client
-        .find(Locator::Id("course-panel"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let panel = panel_text(&client).await;
     assert!(
         panel.contains("Still failing:") && panel.contains("cargo xtask check 2"),
         "{panel}"
@@ -679,13 +684,7 @@ async fn in_the_browser(chromium: &Path, driver: &Path) {
         wait_for_js(&client, &state_is("passed"), 30).await,
         "the panel turns to passed"
     );
-    let panel = client
-        .find(Locator::Id("course-panel"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let panel = panel_text(&client).await;
     assert!(
         panel.contains("passed") && panel.contains("as fast as the starter"),
         "{panel}"
