@@ -19,8 +19,8 @@
 //!
 //! Everything else is yours to change: function bodies, private helpers, the
 //! modules behind them, new modules, anything from the standard library. The
-//! product list in `src/products.csv` is data the checks read too; leave its
-//! contents as they are.
+//! `merch` crate in `vendor/merch` (the product list) belongs to another
+//! team: call it as you like, but leave it as it is; the checks read it too.
 
 pub mod catalogue;
 pub mod money;

@@ -115,14 +115,18 @@ fn run_report(db: &CountingConnection) -> (Vec<CustomerReport>, u64) {
     (report, n)
 }
 
-/// The product list, read here independently of the crate's own lookup.
-fn product_names() -> HashMap<&'static str, &'static str> {
-    include_str!("../src/products.csv")
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_once(','))
-        .map(|(sku, name)| (sku.trim(), name.trim()))
-        .collect()
+/// Every name the product list knows, on sale or retired, by SKU: read here
+/// from the `merch` crate's two lists, independently of the crate's lookup.
+fn product_names() -> HashMap<String, String> {
+    let retired = merch::retired();
+    let mut names: HashMap<String, String> = retired
+        .iter()
+        .map(|(sku, name)| (sku.to_string(), name.to_string()))
+        .collect();
+    for (sku, name) in merch::listed().iter() {
+        names.insert(sku.to_string(), name.to_string());
+    }
+    names
 }
 
 /// Dollars with thousands separators, written independently of `format_cents`.
@@ -166,8 +170,8 @@ fn expected_report(shop: &Shop) -> Vec<CustomerReport> {
                         .map(|i| LineItem {
                             sku: i.sku.clone(),
                             name: names
-                                .get(i.sku.as_str())
-                                .map_or(i.sku.clone(), |n| n.to_string()),
+                                .get(&i.sku)
+                                .map_or(i.sku.clone(), |n| n.clone()),
                             quantity: i.quantity,
                             unit_price_cents: i.unit_price_cents,
                         })
@@ -883,9 +887,9 @@ fn report_shows_the_data_as_it_was_at_one_moment() {
 }
 
 /// `shop` as it looks after years of trading: half of its line items (those
-/// with an even id) name products that have since left the product list, each
-/// under a SKU of its own, so the report names them by their SKU. `tag` keeps
-/// one such shop's SKUs apart from another's.
+/// with an even id) name products that are no longer on sale, each under a
+/// SKU of its own that the product list has forgotten too, so the report names
+/// them by their SKU. `tag` keeps one such shop's SKUs apart from another's.
 fn with_retired_products(mut shop: Shop, tag: i64) -> Shop {
     for item in &mut shop.items {
         if item.id % 2 == 0 {
@@ -944,7 +948,7 @@ fn report_allocations_grow_in_step_with_the_data() {
     let measured = format!(
         "customer_report made {} memory allocations ({} bytes) for {} orders, {} \
          ({} bytes) for {} and {} ({} bytes) for {}, in shops where half the line \
-         items name products no longer in the product list",
+         items name products no longer on sale, each under a SKU of its own",
         counts[0],
         bytes[0],
         sizes[0].1,

@@ -59,8 +59,13 @@ pub fn reset_command(
         format!("chapter {n}'s starter")
     };
     if plan.restore.is_empty() && plan.remove.is_empty() {
+        let (are, them) = if checks_only {
+            ("are", "them")
+        } else {
+            ("is", "it")
+        };
         ui::line(format!(
-            "{} is already as the course gave it; nothing to do.",
+            "{} {are} already as the course gave {them}; nothing to do.",
             capital(&what)
         ));
         return Ok(true);
@@ -78,7 +83,7 @@ pub fn reset_command(
         progress::record_reset(ws, chapter)?;
     }
     let saved_in = (!saved.is_empty()).then(|| ws.show(&backup));
-    say_done(n, &what, saved_in);
+    say_done(n, &what, checks_only, saved_in);
     Ok(true)
 }
 
@@ -100,8 +105,9 @@ fn refuse_missing(ws: &Workspace, chapter: &Chapter, plan: &Plan) -> Result<()> 
     )
 }
 
-fn say_done(n: u32, what: &str, saved_in: Option<String>) {
-    let mut text = format!("{} {} is back.", ui::green("✓"), capital(what));
+fn say_done(n: u32, what: &str, plural: bool, saved_in: Option<String>) {
+    let are = if plural { "are" } else { "is" };
+    let mut text = format!("{} {} {are} back.", ui::green("✓"), capital(what));
     if let Some(backup) = saved_in {
         text.push_str(&format!(
             " Your files are saved in {backup}; copy from there anything you want to keep."

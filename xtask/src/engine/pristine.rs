@@ -115,13 +115,14 @@ pub fn current(chapter: &Chapter) -> Result<Vec<Entry>> {
     Ok(entries)
 }
 
-/// `exercise.toml` and every file under `src/`, `tests/` and `benches/`, sorted.
+/// `exercise.toml` and every file under `src/`, `tests/`, `benches/` and
+/// `vendor/` (code from another team that the chapter calls), sorted.
 fn recorded_files(dir: &Path) -> Result<Vec<String>> {
     let mut found = Vec::new();
     if dir.join("exercise.toml").is_file() {
         found.push("exercise.toml".to_string());
     }
-    for sub in ["src", "tests", "benches"] {
+    for sub in ["src", "tests", "benches", "vendor"] {
         for path in files::files_under(&dir.join(sub))? {
             let rel = path.strip_prefix(dir).expect("under the chapter's folder");
             let parts: Vec<String> = rel
@@ -244,8 +245,18 @@ fn changed_checks_lines(
         })
         .collect();
     let n = chapter.card.number;
+    let vendored = changes.iter().any(|c| match c {
+        Change::Edited(p) | Change::Deleted(p) => p.starts_with("vendor/"),
+    });
+    let what = if vendored {
+        format!(
+            "The checks of chapter {n}, or the code in its vendor/ that they rely on,"
+        )
+    } else {
+        format!("The checks of chapter {n}")
+    };
     let text = format!(
-        "{} The checks of chapter {n} are not as the course gave them: {}. A verdict \
+        "{} {what} are not as the course gave them: {}. A verdict \
          from changed checks would mean nothing, so none was given. Put them back with \
          `cargo xtask reset {n} --checks` (your code in src/ stays as it is), then run \
          `cargo xtask check {n}` again.",
@@ -352,6 +363,7 @@ mod tests {
         assert!(!e("tests/checks.rs").is_starter());
         assert!(!e("benches/ch02/main.rs").is_starter());
         assert!(!e("exercise.toml").is_starter());
+        assert!(!e("vendor/merch/src/lib.rs").is_starter());
     }
 
     #[test]
