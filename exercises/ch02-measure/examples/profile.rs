@@ -9,7 +9,7 @@
 //!
 //! - the report with every statement waiting 0.2 ms first, as it would for a
 //!   database server across a network, and the report against SQLite in the
-//!   same process, where a statement costs only SQLite's own work (three runs
+//!   same process, where a statement costs only SQLite's own work (five runs
 //!   of each; the table shows the middle one);
 //! - the mailing list over 60,000 signups;
 //! - the formatting of every amount the report shows.
@@ -32,7 +32,7 @@ use tracing_subscriber::fmt::format::FmtSpan;
 const ROUND_TRIP: Duration = Duration::from_micros(200);
 /// Each report (and the formatting) runs this many times; the table shows the
 /// middle time.
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "report",
             round_trip_us = round_trip.map_or(0, |d| d.as_micros())
         );
-        // Three runs, and the middle time: one run on a busy machine can be
+        // Five runs, and the middle time: one run on a busy machine can be
         // slowed by anything else that runs at the same moment.
         let mut runs = Vec::new();
         for _ in 0..RUNS {

@@ -131,7 +131,7 @@ fn quick_bench(ws: &Workspace, chapter: &Chapter, subject: &Subject) -> Result<b
 fn say_chapter_passes(ws: &Workspace, chapter: &Chapter) -> Result<()> {
     let n = chapter.card.number;
     let chapters = Chapter::all(ws)?;
-    let next = match progress::next_chapter(ws, &chapters) {
+    let next = match progress::next_chapter_after(ws, &chapters, chapter) {
         Some(c) => format!(
             "Next: chapter {}, {}: read it with `cargo xtask book --open`, then run \
              `cargo xtask check {}`.",

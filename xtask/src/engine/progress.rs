@@ -387,6 +387,26 @@ pub fn next_chapter<'a>(
     })
 }
 
+/// The chapter to suggest once `current` passes: the first later chapter that
+/// has not passed, or else the first earlier one (a workshop may start at
+/// chapter 2; "next: chapter 1" would send its participants backwards first).
+pub fn next_chapter_after<'a>(
+    ws: &Workspace,
+    chapters: &'a [Chapter],
+    current: &Chapter,
+) -> Option<&'a Chapter> {
+    let progress = load(ws);
+    let open = |c: &&'a Chapter| {
+        c.id() != current.id()
+            && progress.get(c.id()).cloned().unwrap_or_default().state != State::Passed
+    };
+    let later = chapters
+        .iter()
+        .filter(|c| c.card.number > current.card.number)
+        .find(open);
+    later.or_else(|| chapters.iter().find(open))
+}
+
 /// After `hint`: one more hint seen (never more than `total`), and a chapter
 /// not started is now in progress. Returns the entry as saved and whether every
 /// hint had been seen already.
