@@ -52,14 +52,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let conn = rusqlite::Connection::open_in_memory()?;
         shop.create_in(&conn)?;
         let db = CountingConnection::wrap(conn, round_trip)?;
-        let span = info_span!(
-            "report",
-            round_trip_us = round_trip.map_or(0, |d| d.as_micros())
-        );
         // Five runs, and the middle time: one run on a busy machine can be
-        // slowed by anything else that runs at the same moment.
+        // slowed by anything else that runs at the same moment. A span of its
+        // own for each run, so that each prints its own time.
         let mut runs = Vec::new();
-        for _ in 0..RUNS {
+        for run in 1..=RUNS {
+            let span = info_span!(
+                "report",
+                run,
+                round_trip_us = round_trip.map_or(0, |d| d.as_micros())
+            );
             runs.push(span.in_scope(|| {
                 let start = Instant::now();
                 let counted = db.count(customer_report);
@@ -79,16 +81,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     c.orders.iter().map(|o| o.total_cents).chain([lifetime])
                 })
                 .collect();
-            let span = info_span!("format_report_amounts", n = amounts.len());
-            let mut times: Vec<Duration> = (0..RUNS)
-                .map(|_| {
-                    span.in_scope(|| {
-                        let start = Instant::now();
-                        let formatted: Vec<String> =
-                            amounts.iter().map(|&c| format_cents(c)).collect();
-                        std::hint::black_box(formatted);
-                        start.elapsed()
-                    })
+            let mut times: Vec<Duration> = (1..=RUNS)
+                .map(|run| {
+                    info_span!("format_report_amounts", run, n = amounts.len())
+                        .in_scope(|| {
+                            let start = Instant::now();
+                            let formatted: Vec<String> =
+                                amounts.iter().map(|&c| format_cents(c)).collect();
+                            std::hint::black_box(formatted);
+                            start.elapsed()
+                        })
                 })
                 .collect();
             times.sort();

@@ -961,8 +961,9 @@ fn report_allocations_grow_in_step_with_the_data() {
     );
     let note = if statements > 2 {
         format!(
-            " (it also ran {statements} statements; the check on statements above \
-             comes first, and each statement allocates too)"
+            " (it also ran as many as {statements} statements in one of those reports; \
+             the check on statements above comes first, and each statement allocates \
+             too)"
         )
     } else {
         String::new()

@@ -67,6 +67,15 @@ impl Stages {
         format!("{} min {} s", secs / 60, secs % 60)
     }
 
+    /// The steps of one stage, in seconds: "starter 3 s, decoys 35 s".
+    fn in_seconds(&self) -> String {
+        self.0
+            .iter()
+            .map(|(name, secs)| format!("{name} {secs} s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn by_stage(&self) -> String {
         self.0
             .iter()
@@ -154,6 +163,15 @@ pub fn verify_command(ws: &Workspace, only: &[String], scope: Scope) -> Result<b
 
 fn verify_runner_tests(ws: &Workspace, tally: &mut Tally) -> Result<()> {
     ui::heading("The runner's own tests");
+    // Built first, then run, so that the time of each shows apart (the build
+    // is most dependencies' first compile).
+    let started = std::time::Instant::now();
+    Cmd::cargo(ws)
+        .args(["test", "--no-run", "--quiet", "--package", "xtask"])
+        .args(["--package", "support"])
+        .echo()
+        .output(None)?;
+    let built = started.elapsed().as_secs();
     let out = Cmd::cargo(ws)
         .args([
             "test",
@@ -170,6 +188,11 @@ fn verify_runner_tests(ws: &Workspace, tally: &mut Tally) -> Result<()> {
         "runner and support tests pass",
         &tail(&out.stdout_text(), &out.stderr_text()),
     );
+    let ran = started.elapsed().as_secs() - built;
+    ui::line(format!(
+        "      {}",
+        ui::dim(&format!("built in {built} s, ran in {ran} s"))
+    ));
     Ok(())
 }
 
@@ -215,9 +238,14 @@ fn verify_formatting_and_lints(ws: &Workspace, tally: &mut Tally) -> Result<()> 
 
 fn verify_book_and_originality(ws: &Workspace, tally: &mut Tally) -> Result<()> {
     ui::heading("The book");
+    let started = std::time::Instant::now();
+    let built = book::build(ws, false, true)?;
     tally.claim(
-        book::build(ws, false, true)?,
-        "the book builds, every include resolves",
+        built,
+        &format!(
+            "the book builds, every include resolves ({} s)",
+            started.elapsed().as_secs()
+        ),
         "",
     );
     verify_book_in_a_browser(ws, tally)?;
@@ -335,12 +363,18 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter, tally: &mut Tally) -> Resul
         &format!("{id}: xtask/pristine.txt records its starter and checks"),
         &detail,
     );
-    let starter = starter_fails(ws, chapter, tally)?;
-    let (solution, ratio) = solution_passes(ws, chapter, tally)?;
+    let mut steps = Stages::default();
+    let starter = steps.time("starter", || starter_fails(ws, chapter, tally))?;
+    let (solution, ratio) = solution_passes(ws, chapter, tally, &mut steps)?;
     if solution && !figures::programs(chapter)?.is_empty() {
-        figures_match(ws, chapter, tally)?;
+        steps.time("figures", || figures_match(ws, chapter, tally))?;
     }
-    let decoys = decoys_are_rejected(ws, chapter, tally)?;
+    let decoys = decoys_are_rejected(ws, chapter, tally, &mut steps)?;
+    // Where the chapter's share of CI's budget went (builds included).
+    ui::line(format!(
+        "      {}",
+        ui::dim(&format!("{id} took: {}", steps.in_seconds()))
+    ));
     Ok(Row {
         id: id.to_string(),
         starter,
@@ -405,31 +439,36 @@ fn solution_passes(
     ws: &Workspace,
     chapter: &Chapter,
     tally: &mut Tally,
+    steps: &mut Stages,
 ) -> Result<(bool, String)> {
     let id = chapter.id();
     let files = variant::solution_files(chapter)?;
     let subject = variant::assemble(ws, chapter, "solution", &files)?;
-    let run = checks::run(ws, chapter, &subject, false)?;
-    let run = with_own_tests(ws, chapter, run, &files)?;
+    let run = steps.time("solution", || {
+        let run = checks::run(ws, chapter, &subject, false)?;
+        with_own_tests(ws, chapter, run, &files)
+    })?;
     let passes = tally.claim(
         run.all_passed(),
         &format!("{id}: the solution passes every check"),
         &describe(&run),
     );
-    let out = Cmd::cargo(ws)
-        .args(["clippy", "--quiet", "--all-targets", "--manifest-path"])
-        .arg(&subject.manifest)
-        .args(["--", "-D", "warnings"])
-        .output(None)?;
+    let out = steps.time("clippy", || {
+        Cmd::cargo(ws)
+            .args(["clippy", "--quiet", "--all-targets", "--manifest-path"])
+            .arg(&subject.manifest)
+            .args(["--", "-D", "warnings"])
+            .output(None)
+    })?;
     tally.claim(
         out.success(),
         &format!("{id}: the solution is clippy-clean"),
         &tail("", &out.stderr_text()),
     );
     let ratio = match &chapter.card.bench {
-        Some(gate) if passes => {
-            solution_beats_gate(ws, chapter, gate, &subject, tally)?
-        }
+        Some(gate) if passes => steps.time("gate", || {
+            solution_beats_gate(ws, chapter, gate, &subject, tally)
+        })?,
         _ => "-".to_string(),
     };
     Ok((passes, ratio))
@@ -524,9 +563,13 @@ fn decoys_are_rejected(
     ws: &Workspace,
     chapter: &Chapter,
     tally: &mut Tally,
+    steps: &mut Stages,
 ) -> Result<(usize, usize)> {
     let decoys = decoy::load_all(chapter)?;
-    let mut prebuilt = build_decoys_together(ws, chapter, &decoys)?;
+    let mut prebuilt = steps.time("decoys built", || {
+        build_decoys_together(ws, chapter, &decoys)
+    })?;
+    let judged = std::time::Instant::now();
     let mut rejected = 0;
     for d in &decoys {
         // A decoy whose edit no longer applies is a failed claim, not a crash:
@@ -580,6 +623,9 @@ fn decoys_are_rejected(
             rejected += 1;
         }
     }
+    steps
+        .0
+        .push(("decoys judged".into(), judged.elapsed().as_secs()));
     Ok((rejected, decoys.len()))
 }
 
