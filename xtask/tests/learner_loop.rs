@@ -106,6 +106,9 @@ impl Course {
             .current_dir(&self.root)
             .env("COURSE_ROOT", &self.root)
             .env("CARGO_TARGET_DIR", shared_target_dir())
+            // Each copy is built a few times and thrown away: the caches that
+            // incremental builds write would cost more than they save.
+            .env("CARGO_INCREMENTAL", "0")
             .env("CARGO_HTTP_PROXY", "http://127.0.0.1:9")
             .env("CARGO_NET_RETRY", "0")
             .env("NO_COLOR", "1")
