@@ -824,11 +824,17 @@ fn watch_checks_again_on_save_and_on_enter_and_stops_at_the_end_of_input() {
         }
     };
     wait_for(1);
-    assert!(
-        flat(&output.lock().unwrap()).contains("`cargo xtask watch 2 --manual`"),
-        "the manual mode is offered:\n{}",
-        output.lock().unwrap()
-    );
+    // The offer is printed just after the verdict: wait for it too, or a
+    // reader thread one line behind fails the test (it did, in a cold CI run).
+    let offered = Instant::now() + Duration::from_secs(30);
+    while !flat(&output.lock().unwrap()).contains("`cargo xtask watch 2 --manual`") {
+        assert!(
+            Instant::now() < offered,
+            "the manual mode is offered:\n{}",
+            output.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // Each step needs one more check than there were before it; how many
     // came before does not matter.
     let before = checks_done();

@@ -16,6 +16,18 @@ use anyhow::{Context, Result, bail};
 use crate::ground::ui;
 use crate::ground::workspace::Workspace;
 
+/// Whether this process's cargo builds are of code that is built once and
+/// judged, not edited (`verify`): those skip incremental compilation, whose
+/// caches cost about 40% of a cold build and save nothing for a crate nobody
+/// edits next (ARCHITECTURE.md, "Build settings").
+static BUILT_ONCE: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, every `Cmd::cargo` builds without incremental compilation.
+pub fn builds_are_built_once() {
+    BUILT_ONCE.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 pub struct Cmd {
     inner: Command,
     shown: String,
@@ -70,6 +82,9 @@ impl Cmd {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = Self::new(cargo);
         cmd.inner.env("CARGO_TARGET_DIR", ws.target_dir());
+        if BUILT_ONCE.load(std::sync::atomic::Ordering::Relaxed) {
+            cmd.inner.env("CARGO_INCREMENTAL", "0");
+        }
         cmd.inner.current_dir(&ws.root);
         cmd
     }
