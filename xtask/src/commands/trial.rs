@@ -16,6 +16,7 @@ use crate::engine::chapter::Chapter;
 use crate::engine::checks::{self, Run};
 use crate::engine::libtest;
 use crate::engine::{decoy, known_mutants, variant};
+use crate::ground::process;
 use crate::ground::ui;
 use crate::ground::workspace::Workspace;
 
@@ -26,6 +27,8 @@ pub fn try_command(
     paths: &[PathBuf],
 ) -> Result<bool> {
     ui::heading(&format!("{} · wrong solutions", chapter.heading()));
+    // Each wrong solution is built once and judged.
+    process::builds_are_built_once();
     let mut passed = Vec::new();
     let mut each = Vec::new();
     for path in paths {

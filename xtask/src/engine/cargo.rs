@@ -85,16 +85,12 @@ pub fn build_members_tests(
     ws: &Workspace,
     manifest: &std::path::Path,
 ) -> Result<Option<ByMember>> {
-    // Without incremental compilation: these copies are built once and judged,
-    // never edited, so the caches incremental builds write are pure cost. From
-    // cold, chapter 4's 37 decoys built in 56 s instead of 93 s, chapter 3's 28
-    // in 29 s instead of 59 s (2 cores, quiet; CI built its decoys in 750 s of
-    // its 23 minutes before this).
+    // Its callers (`verify`, `try`) build without incremental compilation
+    // (`process::builds_are_built_once`): these copies are built once.
     let out = Cmd::cargo(ws)
         .args(["test", "--test", "*", "--workspace", "--manifest-path"])
         .arg(manifest)
         .args(["--no-run", "--quiet", "--message-format=json"])
-        .env("CARGO_INCREMENTAL", "0")
         .output(None)?;
     if !out.success() {
         return Ok(None);
